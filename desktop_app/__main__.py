@@ -1,0 +1,13 @@
+"""``python -m desktop_app`` and the ``transfer-studio`` command."""
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from desktop_app.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The application core: plain Python, numpy, Pillow and (lazily) TensorFlow. No Qt."""

@@ -1,0 +1,1 @@
+"""Qt widgets. They hold no ML logic and never import TensorFlow at module level."""

@@ -1,0 +1,91 @@
+"""Run core work in a QThread and hand its progress and result back as queued signals.
+
+Widgets are only touched in slots connected to these signals, which Qt runs on the GUI
+thread because the worker object lives in another thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from desktop_app.core.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+class TaskWorker(QObject):
+    """Calls ``fn(*args, report=..., should_stop=...)`` on its own thread."""
+
+    progress = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(self, fn: Callable[..., Any], *args: Any):
+        super().__init__()
+        self._fn, self._args = fn, args
+        self._stop_requested = False
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
+
+    def should_stop(self) -> bool:
+        return self._stop_requested
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn(*self._args, report=self.progress.emit, should_stop=self.should_stop)
+        except UserError as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # a bug, not the user's fault: log it, keep the app alive
+            log.error("Background task failed:\n%s", traceback.format_exc())
+            self.failed.emit(f"Something went wrong: {e}")
+        else:
+            self.succeeded.emit(result)
+        finally:
+            self.done.emit()
+
+
+class Task(QObject):
+    """A worker plus the thread it runs on; keep a reference until ``finished``.
+
+    Its signals re-emit the worker's on the thread that created the Task (the GUI
+    thread), so any callable connected to them, lambdas included, may touch widgets.
+    """
+
+    progress = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None):
+        super().__init__(parent)
+        self.worker = TaskWorker(fn, *args)
+        self.thread = QThread()
+        self.thread.setObjectName(getattr(fn, "__name__", "task"))
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        # Signal-to-signal connections to an object of this thread are queued.
+        self.worker.progress.connect(self.progress)
+        self.worker.succeeded.connect(self.succeeded)
+        self.worker.failed.connect(self.failed)
+        self.worker.done.connect(self.thread.quit)
+        self.thread.finished.connect(self.finished)
+
+    def start(self) -> Task:
+        self.thread.start()
+        return self
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()
+
+    def stop_and_wait(self, msecs: int) -> bool:
+        """Ask the work to stop; True when the thread ended within ``msecs``."""
+        self.worker.request_stop()
+        return self.thread.wait(msecs)

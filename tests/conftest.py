@@ -1,0 +1,57 @@
+"""Shared test set-up: Qt offscreen, a private data folder, tiny generated datasets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Before anything imports Qt or TensorFlow.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_WEIGHTS = REPO.parent / "shared" / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory, monkeypatch):
+    """Keep the demo dataset and caches out of the real user folder."""
+    folder = tmp_path_factory.getbasetemp() / "user-data"
+    monkeypatch.setenv("TRANSFER_STUDIO_DATA_DIR", str(folder))
+    return folder
+
+
+def write_image(path: Path, colour: tuple[int, int, int], size: int = 24, seed: int = 0, mode: str = "RGB") -> Path:
+    """A small image of one colour with a little noise, in the format the suffix says."""
+    rng = np.random.default_rng(seed)
+    pixels = np.clip(np.array(colour, np.float32) + rng.normal(0, 12, (size, size, 3)), 0, 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels, "RGB").convert(mode).save(path)
+    return path
+
+
+CLASS_COLOURS = {"red": (220, 40, 40), "green": (40, 200, 60), "blue": (40, 60, 220)}
+
+
+def make_image_folder(root: Path, per_class: int = 8, classes: dict | None = None, size: int = 24) -> Path:
+    """ROOT/<class>/<n>.png: one easily told-apart colour per class."""
+    for c, (name, colour) in enumerate((classes or CLASS_COLOURS).items()):
+        for i in range(per_class):
+            write_image(root / name / f"{name}_{i}.png", colour, size, seed=c * 1000 + i)
+    return root
+
+
+@pytest.fixture
+def image_folder(tmp_path) -> Path:
+    return make_image_folder(tmp_path / "data")
+
+
+@pytest.fixture
+def shared_weights() -> Path:
+    if not SHARED_WEIGHTS.is_file():
+        pytest.skip("../shared/weights/mobilenet_2_5_224_tf_no_top.h5 is not present")
+    return SHARED_WEIGHTS
