@@ -18,7 +18,7 @@ import keras
 from desktop_app.core import checkpoints
 from desktop_app.core.augmentation import AugmentationSpec
 from desktop_app.core.backbones import DEFAULT_BACKBONE
-from desktop_app.core.dataset import Split, make_split, scan_folder
+from desktop_app.core.dataset import DatasetIndex, Split, make_split, scan_folder
 from desktop_app.core.errors import UserError
 from desktop_app.core.events import BatchEnd, EpochEnd, EventSink, Message, PhaseStarted, ignore_event
 from desktop_app.core.fileio import copy_atomic, write_json_atomic, write_text_atomic
@@ -107,10 +107,12 @@ class TrainingJob:
         """Thread-safe: the run ends after the current batch, checkpoints intact."""
         self._stop.set()
 
-    def run(self) -> TrainingResult:
+    def run(self, index: DatasetIndex | None = None) -> TrainingResult:
+        """Train; ``index`` is the scanned ``config.data`` when the caller has it already."""
         config = self.config
         keras.utils.set_random_seed(config.seed)
-        split = make_split(scan_folder(config.data), config.subset_percent, config.val_fraction, config.seed)
+        index = index if index is not None else scan_folder(config.data)
+        split = make_split(index, config.subset_percent, config.val_fraction, config.seed)
         self._prepare_run_dir(split)
 
         spec = ModelSpec(

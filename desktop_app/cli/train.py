@@ -1,7 +1,4 @@
-"""The ``transfer-studio`` command line: no sub-command opens the window, the others run headless.
-
-Heavy modules (TensorFlow, Qt) are imported inside the commands that need them.
-"""
+"""``transfer-studio train``: the feature-extraction recipe, headless."""
 
 from __future__ import annotations
 
@@ -10,7 +7,6 @@ import signal
 import sys
 from pathlib import Path
 
-from desktop_app import __version__
 from desktop_app.core.errors import UserError
 
 
@@ -29,22 +25,15 @@ def _percent(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def register(commands) -> None:
     from desktop_app.core.augmentation import PRESETS
     from desktop_app.core.backbones import BACKBONES, DEFAULT_BACKBONE
-
-    parser = argparse.ArgumentParser(
-        prog="transfer-studio",
-        description="Train image classifiers by transfer learning. Without a command, opens the app.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--data", metavar="FOLDER", help="open this dataset folder in the app")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a classifier on an image folder, headless")
     train.add_argument("data", metavar="DATA", help="folder with one sub-folder per class (or train/ and test/)")
     train.add_argument("--out", required=True, metavar="RUN_DIR", help="folder for the model, history and metrics")
-    train.add_argument("--base", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES), help="pretrained base model")
+    train.add_argument("--base", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES), metavar="NAME",
+                       help=f"pretrained base model: {', '.join(BACKBONES)} (default {DEFAULT_BACKBONE})")
     train.add_argument("--alpha", type=float, help="width of a MobileNet base (e.g. 0.25, 0.5, 0.75, 1.0)")
     train.add_argument("--weights", type=_weights_arg, default="imagenet",
                        help="imagenet (download), none (random), or a Keras weights file for the base")
@@ -61,20 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     augment.add_argument("--augment", choices=PRESETS, default="light", help="data-augmentation preset")
     augment.add_argument("--augment-json", metavar="FILE", help="data-augmentation settings saved as JSON")
     augment.add_argument("--no-augment", action="store_true", help="same as --augment none")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command is None:
-            from desktop_app.app import run_gui
-
-            return run_gui(data=args.data)
-        return COMMANDS[args.command](args)
-    except UserError as e:
-        print(f"Error: {e}", file=sys.stderr)
-        return 1
+    train.set_defaults(func=cmd_train)
 
 
 def _augmentation(args):
@@ -91,6 +67,11 @@ def _augmentation(args):
 
 
 def cmd_train(args) -> int:
+    from desktop_app.core.dataset import scan_folder
+
+    # Check the folder before TensorFlow loads: a typo answers at once, quietly.
+    index = scan_folder(args.data)
+
     from desktop_app.core.events import CheckpointSaved, EpochEnd, Message, PhaseStarted
     from desktop_app.core.training import TrainingConfig, TrainingJob
 
@@ -126,7 +107,7 @@ def cmd_train(args) -> int:
 
     previous = signal.signal(signal.SIGINT, stop)
     try:
-        result = job.run()
+        result = job.run(index)
     finally:
         signal.signal(signal.SIGINT, previous)
     if "best_val_accuracy" in result.metrics:
@@ -134,5 +115,3 @@ def cmd_train(args) -> int:
               f"{result.metrics['best_epoch']}. Model saved to {result.run_dir / 'model.keras'}")
     return 0
 
-
-COMMANDS = {"train": cmd_train}
