@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from desktop_app.core.errors import UserError
 
@@ -64,6 +64,9 @@ class Task(QObject):
     failed = Signal(str)
     finished = Signal()
 
+    # Running tasks keep themselves alive: a QThread destroyed while it runs aborts the app.
+    _running: set[Task] = set()
+
     def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None):
         super().__init__(parent)
         self.worker = TaskWorker(fn, *args)
@@ -75,10 +78,14 @@ class Task(QObject):
         self.worker.progress.connect(self.progress)
         self.worker.succeeded.connect(self.succeeded)
         self.worker.failed.connect(self.failed)
-        self.worker.done.connect(self.thread.quit)
+        # Direct: quit() is thread-safe, and a queued call would never run while the GUI
+        # thread blocks in stop_and_wait().
+        self.worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self.thread.finished.connect(self.finished)
+        self.thread.finished.connect(lambda: Task._running.discard(self))
 
     def start(self) -> Task:
+        Task._running.add(self)
         self.thread.start()
         return self
 

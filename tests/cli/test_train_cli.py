@@ -1,0 +1,148 @@
+"""`transfer-studio train`: the files it writes, bad input, real pretrained weights."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO, make_image_folder, write_image
+from desktop_app.cli import main as cli_main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_app", *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=600
+    )
+
+
+def test_train_writes_every_run_file(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=10)
+    out = tmp_path / "run"
+    result = run_cli("train", str(data), "--out", str(out), "--weights", "none", "--img-size", "64", "--epochs", "2")
+    assert result.returncode == 0, result.stderr
+    epoch_lines = [line for line in result.stdout.splitlines() if line.startswith("Epoch ")]
+    assert [line.split(":")[0] for line in epoch_lines] == ["Epoch 1/2", "Epoch 2/2"]
+
+    history = json.loads((out / "history.json").read_text())
+    assert [row["epoch"] for row in history] == [1, 2]
+    for row in history:
+        assert {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"} <= set(row)
+        assert all(np.isfinite(row[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy"))
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["classes"] == ["blue", "green", "red"]
+    assert metrics["num_train_images"] == 24 and metrics["num_val_images"] == 6
+    assert metrics["final_val_accuracy"] == history[-1]["val_accuracy"]
+    assert metrics["best_val_accuracy"] == max(row["val_accuracy"] for row in history)
+    assert metrics["best_val_loss"] == min(row["val_loss"] for row in history)
+    assert metrics["final_val_loss"] == history[-1]["val_loss"]
+
+    assert (out / "labels.txt").read_text().splitlines() == ["blue", "green", "red"]
+    summary = (out / "summary.txt").read_text()
+    assert "data_augmentation (Sequential)" in summary and "base_model (Functional)" in summary
+    assert "Total params:" in summary and "Non-trainable params:" in summary
+    assert {p.name for p in (out / "checkpoints").glob("*.keras")} == {"best.keras", "last.keras"}
+
+    import keras
+
+    model = keras.saving.load_model(out / "model.keras")
+    probabilities = model.predict(np.zeros((2, 64, 64, 3), np.float32), verbose=0)
+    assert probabilities.shape == (2, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_train_uses_test_folder_for_validation(tmp_path):
+    root = tmp_path / "food"
+    make_image_folder(root / "train", per_class=5)
+    make_image_folder(root / "test", per_class=2)
+    out = tmp_path / "run"
+    code = cli_main(["train", str(root), "--out", str(out), "--weights", "none", "--base", "mobilenet",
+                     "--alpha", "0.25", "--img-size", "32", "--epochs", "1", "--no-augment"])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["num_train_images"] == 15
+    assert metrics["num_val_images"] == 6
+    assert metrics["val_images_per_class"] == {"blue": 2, "green": 2, "red": 2}
+
+
+@pytest.mark.parametrize(
+    "layout, expected",
+    [
+        ("missing", "does not exist"),
+        ("one_class", "only one class"),
+        ("no_images", "No images were found"),
+    ],
+)
+def test_bad_input_exits_with_one_clear_sentence(tmp_path, layout, expected):
+    data = tmp_path / "data"
+    if layout == "one_class":
+        write_image(data / "cats" / "a.png", (200, 0, 0))
+    elif layout == "no_images":
+        (data / "cats").mkdir(parents=True)
+        (data / "dogs").mkdir()
+        (data / "dogs" / "notes.txt").write_text("hello")
+    result = run_cli("train", str(data), "--out", str(tmp_path / "run"), "--weights", "none")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_missing_weights_file_is_a_clear_error(tmp_path, capsys):
+    data = make_image_folder(tmp_path / "data", per_class=3)
+    code = cli_main(["train", str(data), "--out", str(tmp_path / "run"), "--weights", str(tmp_path / "nope.h5"),
+                     "--base", "mobilenet", "--img-size", "32"])
+    assert code == 1
+    assert "nope.h5 does not exist" in capsys.readouterr().err
+
+
+def _h5_layer_weights(path):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return {
+            name.decode() if isinstance(name, bytes) else name: [
+                np.asarray(f[name][w]) for w in f[name].attrs["weight_names"]
+            ]
+            for name in f.attrs["layer_names"]
+        }
+
+
+def test_mobilenet_with_real_imagenet_weights(tmp_path, shared_weights):
+    data = make_image_folder(tmp_path / "data", per_class=6)
+    out = tmp_path / "run"
+    code = cli_main(["train", str(data), "--out", str(out), "--base", "mobilenet", "--alpha", "0.25",
+                     "--weights", str(shared_weights), "--img-size", "64", "--epochs", "1"])
+    assert code == 0
+    import keras
+
+    base = keras.saving.load_model(out / "model.keras").get_layer("base_model")
+    expected = _h5_layer_weights(shared_weights)
+    compared = 0
+    for layer in base.layers:
+        arrays = expected.get(layer.name, [])
+        assert len(arrays) == len(layer.weights), layer.name
+        for weight, array in zip(layer.weights, arrays):
+            np.testing.assert_array_equal(weight.numpy(), array, err_msg=f"{layer.name}/{weight.name}")
+            compared += 1
+    assert compared == sum(len(a) for a in expected.values()) > 100
+
+
+def test_efficientnet_v2_b0_summary_counts_match_the_reference_notebook(tmp_path):
+    classes = {f"class_{i}": (i * 25, 255 - i * 25, (i * 77) % 255) for i in range(10)}
+    data = make_image_folder(tmp_path / "data", per_class=2, classes=classes, size=16)
+    out = tmp_path / "run"
+    code = cli_main(["train", str(data), "--out", str(out), "--weights", "none", "--img-size", "224",
+                     "--epochs", "1", "--batch-size", "16", "--val-split", "0.5"])
+    assert code == 0
+    summary = (out / "summary.txt").read_text()
+    assert "Total params: 5,932,122" in summary
+    assert "Trainable params: 12,810" in summary
+    assert "Non-trainable params: 5,919,312" in summary

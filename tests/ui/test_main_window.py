@@ -1,0 +1,53 @@
+from PySide6.QtWidgets import QTableWidget
+
+from conftest import make_image_folder
+from desktop_app.ui.main_window import STEPS, MainWindow
+
+
+def _wait_loaded(qtbot, window, timeout=60000):
+    qtbot.waitUntil(lambda: window.data_panel.index is not None and not window.data_panel.busy.isVisible(),
+                    timeout=timeout)
+
+
+def test_window_shows_the_six_steps_and_the_demo_dataset(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    assert window.windowTitle() == "Transfer Studio"
+    steps = window.steps
+    assert [steps.item(i).text().split(maxsplit=1)[1] for i in range(steps.count())] == list(STEPS)
+    assert window.pages.count() == len(STEPS)
+
+    _wait_loaded(qtbot, window)
+    table = window.findChild(QTableWidget, "classTable")
+    names = [table.item(r, 0).text() for r in range(table.rowCount())]
+    assert names == ["circles", "squares", "stars", "triangles"]
+    assert "4 classes" in window.data_panel.summary.text()
+
+
+def test_sidebar_switches_pages(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    for row in range(len(STEPS)):
+        window.steps.setCurrentRow(row)
+        assert window.pages.currentIndex() == row
+    window.go_to_step("Data")
+    assert window.pages.currentWidget() is window.data_panel
+
+
+def test_data_folder_given_on_start(qtbot, tmp_path):
+    folder = make_image_folder(tmp_path / "mine", per_class=3)
+    window = MainWindow(data_folder=str(folder))
+    qtbot.addWidget(window)
+    _wait_loaded(qtbot, window)
+    assert window.data_panel.index.root == folder
+    assert window.data_panel.path_edit.text() == str(folder)
+
+
+def test_bad_folder_shows_a_message_and_keeps_running(qtbot, tmp_path):
+    window = MainWindow(data_folder=str(tmp_path / "missing"))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: "does not exist" in window.data_panel.message.text(), timeout=30000)
+    assert window.data_panel.choose_button.isEnabled()
+    window.data_panel.load(None)  # the user can go on
+    _wait_loaded(qtbot, window)
