@@ -13,9 +13,9 @@ import sys
 from desktop_app import __version__
 from desktop_app.core.errors import UserError
 
-from desktop_app.cli import train
+from desktop_app.cli import augment, model, scan, train
 
-COMMAND_MODULES = [train]
+COMMAND_MODULES = [train, augment, scan, model]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,17 +2,84 @@
 
 The block is a ``keras.Sequential`` named ``data_augmentation`` used as the first layer
 of the classifier, so it runs only in training (Keras' preprocessing layers pass images
-through unchanged when called with ``training=False``).
+through unchanged when called with ``training=False``). The augment preview runs the
+very same block, so what a student sees is what the model gets.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 FLIP_MODES = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 PRESETS = ("none", "light", "strong")
+
+FLIP_WORDS = {
+    "none": "off",
+    "horizontal": "mirrored left-right, at random",
+    "vertical": "turned upside down (mirrored top-bottom), at random",
+    "horizontal_and_vertical": "mirrored left-right and top-bottom, each at random",
+}
+FLIP_TITLES = {
+    "horizontal": "Left-right",
+    "vertical": "Top-bottom",
+    "horizontal_and_vertical": "Both ways",
+}
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f} %"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One numeric strength of the spec, with the words a student reads next to its control."""
+
+    name: str  # the AugmentationSpec field
+    title: str
+    help: str  # a plain-words tooltip
+    maximum: float  # the strongest a slider offers (the spec itself allows up to 1)
+    default: float  # a sensible strength when a student switches the layer on
+    step: float
+    words: Callable[[float], str]
+
+    def describe(self, value: float) -> str:
+        return "off" if not value else self.words(value)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("rotation", "Rotate",
+            "Turns each copy by a random angle, as if the camera was tilted.",
+            0.5, 0.1, 0.01, lambda v: f"turn up to ±{v * 360:.0f}°"),
+    Setting("zoom", "Zoom",
+            "Zooms in or out by a random amount, as if the photo was taken closer or further away.",
+            0.5, 0.2, 0.01, lambda v: f"zoom in or out by up to {_percent(v)}"),
+    Setting("stretch_height", "Stretch height",
+            "Stretches or squashes each copy from top to bottom; the picture size stays the same.",
+            0.5, 0.2, 0.01, lambda v: f"stretch or squash the height up to {_percent(v)}"),
+    Setting("stretch_width", "Stretch width",
+            "Stretches or squashes each copy from side to side; the picture size stays the same.",
+            0.5, 0.2, 0.01, lambda v: f"stretch or squash the width up to {_percent(v)}"),
+    Setting("translation", "Shift",
+            "Moves the picture up, down, left or right, as if the object was not in the middle.",
+            0.5, 0.1, 0.01, lambda v: f"move up to {_percent(v)} of the size, any direction"),
+    Setting("contrast", "Contrast",
+            "Makes the difference between light and dark parts stronger or weaker.",
+            0.9, 0.2, 0.01, lambda v: f"contrast up or down by up to {_percent(v)}"),
+    Setting("brightness", "Brightness",
+            "Makes each copy brighter or darker, as if the light in the room changed.",
+            0.9, 0.2, 0.01, lambda v: f"brighter or darker by up to {_percent(v)}"),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+# The seed of each layer is the block's seed plus this offset; reseed() relies on it.
+LAYER_SEED_OFFSETS = {
+    "flip": 0, "rotation": 1, "zoom": 2, "stretch_height": 3, "stretch_width": 4,
+    "translation": 5, "contrast": 6, "brightness": 7, "flip_vertical": 8,
+}
 
 
 @dataclass(frozen=True)
@@ -37,10 +104,16 @@ class AugmentationSpec:
         if self.flip not in FLIP_MODES:
             raise ValueError(f"flip must be one of {', '.join(FLIP_MODES)}, not {self.flip!r}")
         for f in fields(self):
-            if f.name != "flip":
-                value = getattr(self, f.name)
-                if not 0.0 <= float(value) <= 1.0:
-                    raise ValueError(f"{f.name} must be between 0 and 1, not {value!r}")
+            if f.name == "flip":
+                continue
+            value = getattr(self, f.name)
+            # bool is an int to Python, but "rotation": true in a JSON file is a mistake.
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{f.name} must be a number between 0 and 1, not {value!r}")
+            if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+                raise ValueError(f"{f.name} must be between 0 and 1, not {value!r}")
+            # Always floats, so specs compare equal and JSON round-trips exactly.
+            object.__setattr__(self, f.name, float(value))
 
     @property
     def is_identity(self) -> bool:
@@ -60,11 +133,28 @@ class AugmentationSpec:
             )
         raise ValueError(f"unknown augmentation preset {name!r}; choose one of {', '.join(PRESETS)}")
 
+    def preset_name(self) -> str | None:
+        """The preset this spec equals, or None for a custom mix."""
+        return next((name for name in PRESETS if self == AugmentationSpec.preset(name)), None)
+
+    def describe(self) -> list[str]:
+        """One line in plain words per active layer, in the order the block applies them."""
+        lines = []
+        if self.flip != "none":
+            lines.append(f"Flip: {FLIP_WORDS[self.flip]}")
+        for setting in SETTINGS:
+            value = getattr(self, setting.name)
+            if value:
+                lines.append(f"{setting.title}: {setting.describe(value)}")
+        return lines or ["No augmentation: the model sees every photo unchanged."]
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AugmentationSpec:
+        if not isinstance(data, dict):
+            raise ValueError("augmentation settings must be a JSON object such as {\"rotation\": 0.1}")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -82,44 +172,69 @@ class AugmentationSpec:
         return replace(self, **changes)
 
 
+def describe_setting(name: str, value: float | str) -> str:
+    """The plain words for one setting's value, e.g. ("rotation", 0.1) -> "turn up to ±36°"."""
+    if name == "flip":
+        return FLIP_WORDS[str(value)]
+    return SETTINGS_BY_NAME[name].describe(float(value))
+
+
 def build_augmentation(spec: AugmentationSpec, seed: int | None = None):
     """The ``keras.Sequential`` for ``spec``, or None when it would change nothing."""
     import keras
 
-    def layer_seed(i: int) -> int | None:
-        return None if seed is None else seed + i
+    def layer_seed(name: str) -> int | None:
+        return None if seed is None else seed + LAYER_SEED_OFFSETS[name]
 
     layers: list[Any] = []
-    if spec.flip != "none":
-        layers.append(keras.layers.RandomFlip(spec.flip, seed=layer_seed(0), name="flip"))
+    if spec.flip == "horizontal_and_vertical":
+        # Keras 3's RandomFlip("horizontal_and_vertical") tosses one coin for both axes,
+        # which only ever turns a photo half a turn; two layers flip each axis on its own.
+        layers.append(keras.layers.RandomFlip("horizontal", seed=layer_seed("flip"), name="flip"))
+        layers.append(keras.layers.RandomFlip("vertical", seed=layer_seed("flip_vertical"), name="flip_vertical"))
+    elif spec.flip != "none":
+        layers.append(keras.layers.RandomFlip(spec.flip, seed=layer_seed("flip"), name="flip"))
     if spec.rotation:
-        layers.append(keras.layers.RandomRotation(spec.rotation, seed=layer_seed(1), name="rotation"))
+        layers.append(keras.layers.RandomRotation(spec.rotation, seed=layer_seed("rotation"), name="rotation"))
     if spec.zoom:
-        layers.append(keras.layers.RandomZoom(spec.zoom, seed=layer_seed(2), name="zoom"))
+        layers.append(keras.layers.RandomZoom(spec.zoom, seed=layer_seed("zoom"), name="zoom"))
     # Stretching through one-axis zoom keeps the image size the base model expects,
     # unlike RandomHeight / RandomWidth.
     if spec.stretch_height:
         layers.append(
-            keras.layers.RandomZoom(spec.stretch_height, 0.0, seed=layer_seed(3), name="stretch_height")
+            keras.layers.RandomZoom(spec.stretch_height, 0.0, seed=layer_seed("stretch_height"), name="stretch_height")
         )
     if spec.stretch_width:
         layers.append(
-            keras.layers.RandomZoom(0.0, spec.stretch_width, seed=layer_seed(4), name="stretch_width")
+            keras.layers.RandomZoom(0.0, spec.stretch_width, seed=layer_seed("stretch_width"), name="stretch_width")
         )
     if spec.translation:
         layers.append(
             keras.layers.RandomTranslation(
-                spec.translation, spec.translation, seed=layer_seed(5), name="translation"
+                spec.translation, spec.translation, seed=layer_seed("translation"), name="translation"
             )
         )
     if spec.contrast:
-        layers.append(keras.layers.RandomContrast(spec.contrast, seed=layer_seed(6), name="contrast"))
+        layers.append(keras.layers.RandomContrast(spec.contrast, seed=layer_seed("contrast"), name="contrast"))
     if spec.brightness:
         layers.append(
             keras.layers.RandomBrightness(
-                spec.brightness, value_range=(0, 255), seed=layer_seed(7), name="brightness"
+                spec.brightness, value_range=(0, 255), seed=layer_seed("brightness"), name="brightness"
             )
         )
     if not layers:
         return None
     return keras.Sequential(layers, name="data_augmentation")
+
+
+def reseed(block, seed: int) -> None:
+    """Put every random layer of ``block`` back to the state ``build_augmentation(spec, seed)``
+    starts in, so a cached block draws exactly what a freshly built one would."""
+    import keras
+    import numpy as np
+
+    for layer in block.layers:
+        generators = [v for v in vars(layer).values() if isinstance(v, keras.random.SeedGenerator)]
+        for generator in generators:
+            state = np.array([seed + LAYER_SEED_OFFSETS[layer.name], 0])
+            generator.state.assign(state.astype(generator.state.dtype))

@@ -6,24 +6,47 @@ then renames each new file over the published one, an atomic step on every platf
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from pathlib import Path
 
 import keras
 
 from desktop_app.core.events import CheckpointSaved, EventSink, ignore_event
+from desktop_app.core.fileio import write_json_atomic
+from desktop_app.core.runs import BEST, LAST, checkpoint_path
 
-BEST = "best"
-LAST = "last"
+__all__ = ["BEST", "LAST", "checkpoint_path", "checkpoint_callbacks", "finite_loss"]
+
 STAGING = ".incoming"
 
 
-def checkpoint_path(checkpoint_dir: Path, kind: str) -> Path:
-    return Path(checkpoint_dir) / f"{kind}.keras"
+def finite_loss(logs) -> bool:
+    loss = (logs or {}).get("loss")
+    return loss is None or math.isfinite(float(loss))
+
+
+class ClassifierCheckpoint(keras.callbacks.ModelCheckpoint):
+    """Keras' ModelCheckpoint, optionally saving another model than the one being fit.
+
+    Fast mode fits a head on cached features; the checkpoint must still be the whole
+    classifier, which shares the head's layers.
+    """
+
+    def __init__(self, *args, save_model=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._model_to_save = save_model
+
+    def set_model(self, model):
+        super().set_model(self._model_to_save if self._model_to_save is not None else model)
 
 
 class PublishCheckpoints(keras.callbacks.Callback):
-    """Runs after the ModelCheckpoint callbacks and moves what they wrote into place."""
+    """Runs after the ModelCheckpoint callbacks and moves what they wrote into place.
+
+    An epoch whose loss went NaN is not published: the previous checkpoints stay.
+    """
 
     def __init__(self, checkpoint_dir: Path, on_event: EventSink = ignore_event):
         super().__init__()
@@ -31,21 +54,35 @@ class PublishCheckpoints(keras.callbacks.Callback):
         self.on_event = on_event
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
+        healthy = finite_loss(logs)
         for kind in (BEST, LAST):
             staged = checkpoint_path(self.checkpoint_dir / STAGING, kind)
-            if staged.exists():
-                target = checkpoint_path(self.checkpoint_dir, kind)
-                os.replace(staged, target)
-                self.on_event(CheckpointSaved(kind, target, epoch + 1))
+            if not staged.exists():
+                continue
+            if not healthy:
+                staged.unlink()
+                continue
+            target = checkpoint_path(self.checkpoint_dir, kind)
+            os.replace(staged, target)
+            write_json_atomic(target.with_suffix(".json"), {
+                "kind": kind, "epoch": epoch + 1, "saved_at": time.time(),
+                "metrics": {k: float(v) for k, v in (logs or {}).items()},
+            })
+            self.on_event(CheckpointSaved(kind, target, epoch + 1))
 
 
-def checkpoint_callbacks(checkpoint_dir: Path, on_event: EventSink = ignore_event) -> list[keras.callbacks.Callback]:
+def checkpoint_callbacks(
+    checkpoint_dir: Path, on_event: EventSink = ignore_event, best_so_far: float | None = None, save_model=None
+) -> list[keras.callbacks.Callback]:
+    """best.keras (by val_accuracy, not overwritten by a worse epoch after a resume) and last.keras."""
     staging = Path(checkpoint_dir) / STAGING
     staging.mkdir(parents=True, exist_ok=True)
     return [
-        keras.callbacks.ModelCheckpoint(
-            checkpoint_path(staging, BEST), monitor="val_accuracy", mode="max", save_best_only=True
+        ClassifierCheckpoint(
+            checkpoint_path(staging, BEST), monitor="val_accuracy", mode="max", save_best_only=True,
+            initial_value_threshold=best_so_far, save_model=save_model,
         ),
-        keras.callbacks.ModelCheckpoint(checkpoint_path(staging, LAST)),
+        ClassifierCheckpoint(checkpoint_path(staging, LAST), save_model=save_model),
         PublishCheckpoints(checkpoint_dir, on_event),
     ]
+

@@ -17,6 +17,7 @@ class PhaseStarted:
     last_epoch: int
     learning_rate: float
     trainable_params: int
+    detail: str = ""  # e.g. "top 10 layers of the base unfrozen", "fast mode"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,15 @@ class BatchEnd:
     batch: int  # 1-based
     batches: int | None  # per epoch, None while unknown
     metrics: dict[str, float] = field(default_factory=dict)
+    seconds_left: float | None = None  # for the whole run, once a few batches were timed
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """How long an epoch and the rest of the run will take, from the first timed batches."""
+
+    seconds_per_epoch: float
+    seconds_left: float
 
 
 @dataclass(frozen=True)
@@ -44,11 +54,32 @@ class CheckpointSaved:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Work before training proper, e.g. computing the base's features for fast mode."""
+
+    task: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Message:
     text: str
 
 
-Event = PhaseStarted | BatchEnd | EpochEnd | CheckpointSaved | Message
+@dataclass(frozen=True)
+class Finished:
+    run_dir: Path
+    metrics: dict
+    stopped: bool
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str  # one sentence for the user: what happened, what to do
+
+
+Event = PhaseStarted | BatchEnd | Estimate | EpochEnd | CheckpointSaved | Progress | Message | Finished | Failed
 EventSink = Callable[[Event], None]
 
 

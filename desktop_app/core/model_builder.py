@@ -3,9 +3,12 @@ freeze and unfreeze its base, and describe it as a ``ModelSummary`` tree."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 
 from desktop_app.core.augmentation import AugmentationSpec
+from desktop_app.core.errors import UserError
 from desktop_app.core.backbones import DEFAULT_BACKBONE
 from desktop_app.core.summary import ModelSummary, ParamCounts, SummaryNode
 
@@ -68,18 +71,45 @@ def build_classifier(spec: ModelSpec):
     return keras.Model(inputs, outputs, name="transfer_classifier")
 
 
-def compile_classifier(model, learning_rate: float) -> None:
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
+
+
+def make_optimizer(name: str, learning_rate: float):
     import keras
 
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    try:
+        return getattr(keras.optimizers, OPTIMIZERS[name.lower()])(learning_rate=learning_rate)
+    except KeyError:
+        raise UserError(f"Unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}.") from None
+
+
+def compile_classifier(model, learning_rate: float, optimizer: str | object = "adam") -> None:
+    """Compile for training; ``optimizer`` is a name or an optimizer to share (fast mode)."""
+    if isinstance(optimizer, str):
+        optimizer = make_optimizer(optimizer, learning_rate)
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
 
 
 def base_of(model):
     return model.get_layer(BASE_LAYER_NAME)
+
+
+FINE_TUNE_LR_FACTOR = 10
+
+
+def fine_tune_learning_rate(learning_rate: float) -> float:
+    """Fine-tuning continues 10x slower, so the unfrozen pretrained layers change only a little."""
+    return learning_rate / FINE_TUNE_LR_FACTOR
+
+
+def unfreeze_mask(is_batch_norm: Sequence[bool], n_layers: int) -> list[bool]:
+    """Which base layers are trainable when the top ``n_layers`` are unfrozen.
+
+    The one rule both ``unfreeze_top`` (on a Keras model) and ``preview_unfreeze`` (on a
+    summary, for live counts in the GUI) apply: BatchNormalization layers stay frozen.
+    """
+    cut = len(is_batch_norm) - max(0, n_layers)
+    return [i >= cut and not bn for i, bn in enumerate(is_batch_norm)]
 
 
 def unfreeze_top(model, n_layers: int) -> None:
@@ -94,18 +124,55 @@ def unfreeze_top(model, n_layers: int) -> None:
         base.trainable = False
         return
     base.trainable = True
-    cut = max(0, len(base.layers) - n_layers)
-    for i, layer in enumerate(base.layers):
-        layer.trainable = i >= cut and not isinstance(layer, keras.layers.BatchNormalization)
+    mask = unfreeze_mask([isinstance(layer, keras.layers.BatchNormalization) for layer in base.layers], n_layers)
+    for layer, trainable in zip(base.layers, mask):
+        layer.trainable = trainable
+
+
+def preview_unfreeze(summary: ModelSummary, n_layers: int) -> ModelSummary:
+    """The summary as it would read after ``unfreeze_top(model, n_layers)``, without TensorFlow.
+
+    Needs a summary from ``summarize`` (which records each base layer's unfreezable
+    parameters); tests check it against the real thing.
+    """
+    result = copy.deepcopy(summary)
+    try:
+        base = result.root.find(BASE_LAYER_NAME)
+    except KeyError:
+        return result
+    before = base.trainable_params
+    mask = unfreeze_mask([child.is_batch_norm for child in base.children], n_layers)
+    for child, trainable in zip(base.children, mask):
+        child.trainable_params = child.unfreezable_params if trainable else 0
+        if child.trainable is not None:
+            child.trainable = trainable
+    base.trainable_params = sum(child.trainable_params for child in base.children)
+    if base.trainable is not None:
+        base.trainable = n_layers > 0
+    counts = summary.counts
+    trainable = counts.trainable - before + base.trainable_params
+    bytes_per_param = counts.total_bytes / counts.total if counts.total else 0.0
+    result.counts = replace(counts, trainable=trainable, trainable_bytes=trainable * bytes_per_param)
+    return result
 
 
 def param_counts(model) -> ParamCounts:
-    return ParamCounts(total=_count(model.weights), trainable=_count(model.trainable_weights))
+    return ParamCounts(
+        total=_count(model.weights), trainable=_count(model.trainable_weights),
+        total_bytes=_bytes(model.weights), trainable_bytes=_bytes(model.trainable_weights),
+    )
 
 
 def _count(weights) -> int:
     unique = {id(w): w for w in weights}
     return int(sum(_size(w.shape) for w in unique.values()))
+
+
+def _bytes(weights) -> float:
+    import numpy as np
+
+    unique = {id(w): w for w in weights}
+    return float(sum(_size(w.shape) * np.dtype(w.dtype).itemsize for w in unique.values()))
 
 
 def _size(shape) -> int:
@@ -116,7 +183,28 @@ def _size(shape) -> int:
 
 
 def summarize(model) -> ModelSummary:
-    return ModelSummary(model.name, _node(model), param_counts(model))
+    summary = ModelSummary(model.name, _node(model), param_counts(model))
+    _record_unfreezable(model, summary)
+    return summary
+
+
+def _record_unfreezable(model, summary: ModelSummary) -> None:
+    """Note what fully unfreezing the base would make trainable, then restore every flag."""
+    try:
+        base = base_of(model)
+        base_node = summary.root.find(BASE_LAYER_NAME)
+    except (ValueError, KeyError):
+        return
+    saved = (base.trainable, [layer.trainable for layer in base.layers])
+    try:
+        unfreeze_top(model, len(base.layers))
+        for layer, node in zip(base.layers, base_node.children):
+            node.unfreezable_params = _count(layer.trainable_weights)
+        base_node.unfreezable_params = sum(node.unfreezable_params for node in base_node.children)
+    finally:
+        base.trainable = saved[0]
+        for layer, flag in zip(base.layers, saved[1]):
+            layer.trainable = flag
 
 
 def _node(layer) -> SummaryNode:

@@ -10,10 +10,37 @@ from dataclasses import dataclass, field
 class ParamCounts:
     total: int
     trainable: int
+    # Memory of the weights, as Keras' summary reports it next to each count.
+    total_bytes: float = 0.0
+    trainable_bytes: float = 0.0
 
     @property
     def non_trainable(self) -> int:
         return self.total - self.trainable
+
+    @property
+    def non_trainable_bytes(self) -> float:
+        return self.total_bytes - self.trainable_bytes
+
+    def totals_lines(self) -> list[str]:
+        """The three totals lines worded and formatted as Keras' ``model.summary()`` prints them."""
+        return [
+            f"{title} params: {count:,} ({readable_memory_size(size)})"
+            for title, count, size in (
+                ("Total", self.total, self.total_bytes),
+                ("Trainable", self.trainable, self.trainable_bytes),
+                ("Non-trainable", self.non_trainable, self.non_trainable_bytes),
+            )
+        ]
+
+
+def readable_memory_size(size: float) -> str:
+    """Keras' ``summary_utils.readable_memory_size``: 1024-based, two decimals."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size / 1024 < 1:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} PB"
 
 
 @dataclass
@@ -26,6 +53,9 @@ class SummaryNode:
     # None for layers without weights (nothing to freeze), else the layer's own flag.
     trainable: bool | None
     is_batch_norm: bool = False
+    # Parameters that become trainable when fine-tuning unfreezes this layer (0 for
+    # BatchNormalization, which stays frozen, and for fixed statistics).
+    unfreezable_params: int = 0
     children: list[SummaryNode] = field(default_factory=list)
 
     def walk(self) -> Iterator[tuple[int, SummaryNode]]:
@@ -61,12 +91,7 @@ class ModelSummary:
         rule = "-" * (sum(widths) + 6)
         out = [f'Model: "{self.model_name}"', rule, line.format(*header), rule]
         out += [line.format(*r) for r in rows]
-        out += [
-            rule,
-            f"Total params: {self.counts.total:,}",
-            f"Trainable params: {self.counts.trainable:,}",
-            f"Non-trainable params: {self.counts.non_trainable:,}",
-        ]
+        out += [rule, *self.counts.totals_lines()]
         return "\n".join(out) + "\n"
 
 

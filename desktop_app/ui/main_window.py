@@ -5,41 +5,23 @@ from __future__ import annotations
 import platform
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from desktop_app import APP_NAME, __version__
+from desktop_app.core.errors import UserError
+from desktop_app.ui.augment_panel import AugmentPanel
 from desktop_app.ui.data_panel import DataPanel
+from desktop_app.ui.model_panel import ModelPanel
 from desktop_app.ui.page import UpcomingStepPage
+from desktop_app.ui.train_panel import QUICK_SUBSET, TrainPanel
 
 STEPS = ("Data", "Augment", "Model", "Train", "Evaluate", "Export")
 
 
 def _upcoming_pages() -> list[UpcomingStepPage]:
     return [
-        UpcomingStepPage(
-            "2. Augment: more variety from the same photos",
-            "Augmentation shows the model slightly changed copies of your photos (flipped, turned, "
-            "zoomed) while it learns, so it copes with new photos that are not framed exactly the same.",
-            ["switches and sliders for flip, rotation, zoom, stretch, shift, contrast and brightness",
-             "a live grid of augmented versions of your own photos"],
-        ),
-        UpcomingStepPage(
-            "3. Model: borrow a network that already sees",
-            "Transfer learning starts from a network trained on millions of photos (the base) and adds a "
-            "small new layer (the head) that learns your classes.",
-            ["a choice of pretrained bases, EfficientNetV2-B0 first",
-             "the whole model as a tree of layers, with sizes and which layers are frozen",
-             "downloading or importing pretrained weights"],
-        ),
-        UpcomingStepPage(
-            "4. Train: teach the head, then fine-tune",
-            "Training shows the model your photos again and again (each full pass is an epoch) and "
-            "nudges its numbers to make fewer mistakes.",
-            ["Start and Stop, with live loss and accuracy curves",
-             "checkpoints you can go back to, and fine-tuning of the top of the base"],
-        ),
         UpcomingStepPage(
             "5. Evaluate: where does it go wrong?",
             "Test the model on photos it did not learn from, and see which classes it mixes up.",
@@ -72,7 +54,18 @@ class MainWindow(QMainWindow):
 
         self.pages = QStackedWidget(objectName="pages")
         self.data_panel = DataPanel()
-        for page in [self.data_panel, *_upcoming_pages()]:
+        self.augment_panel = AugmentPanel()
+        self.data_panel.datasetChanged.connect(self.augment_panel.set_dataset)
+        self.model_panel = ModelPanel()
+        self.data_panel.datasetChanged.connect(lambda index: self.model_panel.set_class_count(len(index.classes)))
+        self.augment_panel.specChanged.connect(self.model_panel.set_augmentation)
+        self.train_panel = TrainPanel(config_source=self.training_fields)
+        self.train_panel.quickExperimentRequested.connect(self.data_panel.subset_buttons[QUICK_SUBSET].click)
+        self.train_panel.learning_rate.valueChanged.connect(self.model_panel.set_learning_rate)
+        self.model_panel.unfreeze_spin.valueChanged.connect(self.train_panel.set_unfreeze_layers)
+        for signal in (self.data_panel.datasetChanged, self.data_panel.splitChanged, self.augment_panel.specChanged):
+            signal.connect(self.train_panel.update_mode)
+        for page in [self.data_panel, self.augment_panel, self.model_panel, self.train_panel, *_upcoming_pages()]:
             self.pages.addWidget(page)
         self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.steps.setCurrentRow(0)
@@ -124,9 +117,28 @@ class MainWindow(QMainWindow):
             f"<p>Python {platform.python_version()}, Qt for Python {pyside_version}</p>",
         )
 
+    def training_fields(self) -> dict:
+        """What the Data, Augment and Model steps decided, as TrainingConfig fields."""
+        index = self.data_panel.index
+        if index is None:
+            raise UserError("Choose a dataset on the Data page first.")
+        split = self.data_panel.split_settings()
+        model = self.model_panel
+        return dict(
+            data=index.root, backbone=model.backbone, alpha=model.alpha, weights=model.weights,
+            img_size=model.img_size, head=model.head, augmentation=self.augment_panel.spec(),
+            subset_percent=split.subset_percent, val_fraction=split.val_fraction, seed=split.seed,
+        )
+
     def go_to_step(self, name: str) -> None:
         self.steps.setCurrentRow(STEPS.index(name))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # Training first: it stops after the current batch and writes its checkpoint.
+        if self.train_panel.task is not None and self.train_panel.task.is_running():
+            self.statusBar().showMessage("Stopping training and saving a checkpoint…")
+        self.train_panel.stop_background_work(30_000)
         self.data_panel.stop_background_work(3000)
+        self.augment_panel.stop_background_work(3000)
+        self.model_panel.stop_background_work(3000)
         event.accept()

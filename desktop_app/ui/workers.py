@@ -6,12 +6,14 @@ thread because the worker object lives in another thread.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal, Slot
 
 from desktop_app.core.errors import UserError
 
@@ -96,3 +98,55 @@ class Task(QObject):
         """Ask the work to stop; True when the thread ended within ``msecs``."""
         self.worker.request_stop()
         return self.thread.wait(msecs)
+
+    @classmethod
+    def stop_all(cls, msecs: int) -> bool:
+        """Ask every running task to stop; wait up to ``msecs`` in all. True when all ended."""
+        tasks = list(cls._running)
+        for task in tasks:
+            task.worker.request_stop()
+        deadline = QDeadlineTimer(msecs)
+        return all(task.thread.wait(deadline) for task in tasks)
+
+
+# A QThread destroyed while running aborts the process; at exit, let the work wind down.
+atexit.register(Task.stop_all, 10_000)
+
+
+class EventThrottle:
+    """Forwards core events, but batch updates at most every ``interval`` seconds.
+
+    A fast model can finish hundreds of batches a second; the GUI needs about ten
+    updates a second. The last batch of an epoch always goes through.
+    """
+
+    def __init__(self, emit: Callable[[Any], None], interval: float = 0.1):
+        self.emit, self.interval = emit, interval
+        self._last = float("-inf")
+
+    def __call__(self, event: Any) -> None:
+        from desktop_app.core.events import BatchEnd, Progress
+
+        if isinstance(event, (BatchEnd, Progress)):
+            now = time.monotonic()
+            final = event.batch == event.batches if isinstance(event, BatchEnd) else event.done == event.total
+            if now - self._last < self.interval and not final:
+                return
+            self._last = now
+        self.emit(event)
+
+
+def run_training(make_job: Callable[[Callable[[Any], None]], Any], report, should_stop):
+    """Task body: build the job with a throttled event sink, run it, pass Stop on."""
+    throttle = EventThrottle(report)
+    job = None
+
+    def on_event(event: Any) -> None:
+        throttle(event)
+        if job is not None and should_stop():
+            job.request_stop()
+
+    job = make_job(on_event)
+    if should_stop():
+        job.request_stop()
+    return job.run()

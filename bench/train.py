@@ -1,0 +1,148 @@
+"""Train-step benchmarks, printed as three figures measured in one run.
+
+(a) seconds per epoch of TrainingJob vs a plain Keras script (``model.fit`` of the same
+    model on the same tf.data pipeline, no callbacks), as a ratio;
+(b) fast mode vs standard frozen-base training: seconds per epoch after the first, and
+    the validation accuracy each reaches;
+(c) the GUI event loop's longest stall while a training run goes on in the Train page's
+    worker (a 10 ms QTimer heartbeat measuring how late it fires).
+
+    python bench/train.py [--base efficientnet_v2_b0] [--img-size 128] [--images 480] [--epochs 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def epoch_seconds(stamps: list[float]) -> float:
+    """Median wall time between consecutive epoch ends, the first epoch (tracing) left out."""
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    return statistics.median(gaps)
+
+
+def bench_overhead(data: Path, work: Path, args) -> tuple[float, float]:
+    import keras
+
+    from desktop_app.core.augmentation import AugmentationSpec
+    from desktop_app.core.dataset import make_split, scan_folder
+    from desktop_app.core.events import EpochEnd
+    from desktop_app.core.model_builder import ModelSpec, build_classifier, compile_classifier
+    from desktop_app.core.pipeline import make_dataset
+    from desktop_app.core.training import TrainingConfig, TrainingJob
+
+    config = TrainingConfig(data=data, out=work / "job", backbone=args.base, weights=None, img_size=args.img_size,
+                            epochs=args.epochs, batch_size=32, augmentation=AugmentationSpec(), fast=False)
+    stamps: list[float] = []
+    TrainingJob(config, lambda e: isinstance(e, EpochEnd) and stamps.append(time.perf_counter())).run()
+    job = epoch_seconds(stamps)
+
+    split = make_split(scan_folder(data), seed=config.seed)
+    keras.utils.set_random_seed(config.seed)
+    model = build_classifier(ModelSpec(len(split.classes), args.base, None, args.img_size, None,
+                                       AugmentationSpec(), seed=config.seed))
+    compile_classifier(model, config.learning_rate)
+    train = make_dataset(split.train, len(split.classes), args.img_size, 32, shuffle=True)
+    val = make_dataset(split.val, len(split.classes), args.img_size, 32)
+    plain: list[float] = []
+    stamp = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: plain.append(time.perf_counter()))
+    model.fit(train, validation_data=val, epochs=args.epochs, callbacks=[stamp], verbose=0)
+    return job, epoch_seconds(plain)
+
+
+def bench_fast_mode(data: Path, work: Path, args) -> dict[bool, tuple[float, float]]:
+    from desktop_app.core.augmentation import AugmentationSpec
+    from desktop_app.core.events import EpochEnd
+    from desktop_app.core.training import TrainingConfig, TrainingJob
+
+    results = {}
+    for fast in (False, True):
+        config = TrainingConfig(data=data, out=work / f"fast-{fast}", backbone=args.base, weights=None,
+                                img_size=args.img_size, epochs=args.epochs, batch_size=32,
+                                augmentation=AugmentationSpec(), fast=fast, learning_rate=3e-3)
+        stamps: list[float] = []
+        result = TrainingJob(config, lambda e: isinstance(e, EpochEnd) and stamps.append(time.perf_counter())).run()
+        results[fast] = (epoch_seconds(stamps), result.metrics["final_val_accuracy"])
+    return results
+
+
+def bench_gui_stall(data: Path, args) -> tuple[float, int]:
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.core.augmentation import AugmentationSpec
+    from desktop_app.ui.train_panel import TrainPanel
+
+    app = QApplication.instance() or QApplication([])
+    fields = dict(data=data, backbone=args.base, weights=None, img_size=args.img_size,
+                  augmentation=AugmentationSpec.preset("light"))
+    panel = TrainPanel(config_source=lambda: dict(fields))
+    panel.epochs.setValue(args.epochs)
+    panel.show()
+    clock = QElapsedTimer()
+    lateness: list[float] = []
+    last = [0.0]
+
+    def beat():
+        now = clock.nsecsElapsed() / 1e6
+        if panel.task is not None and panel.task.is_running():
+            lateness.append(now - last[0] - 10)
+        last[0] = now
+
+    heart = QTimer(interval=10)
+    heart.timeout.connect(beat)
+    clock.start()
+    heart.start()
+    panel.start()
+    while panel.task.is_running() or panel.curves.epoch_count() < args.epochs:
+        app.processEvents()
+        time.sleep(0.001)
+        if not panel.task.is_running():
+            break
+    heart.stop()
+    return max(lateness), len(lateness)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="efficientnet_v2_b0")
+    parser.add_argument("--img-size", type=int, default=128)
+    parser.add_argument("--images", type=int, default=480, help="images in the generated dataset")
+    parser.add_argument("--epochs", type=int, default=4)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TRANSFER_STUDIO_DATA_DIR"] = str(Path(tmp) / "user")
+        from desktop_app.core.demo_data import DEMO_CLASSES, write_demo_images
+
+        data = Path(tmp) / "shapes"
+        write_demo_images(data, images_per_class=args.images // len(DEMO_CLASSES), size=args.img_size)
+        print(f"{args.images} images, {args.base} (random weights), {args.img_size} px, batch 32, "
+              f"{args.epochs} epochs", flush=True)
+
+        job, plain = bench_overhead(data, Path(tmp), args)
+        print(f"(a) TrainingJob {job:.2f} s/epoch, plain model.fit {plain:.2f} s/epoch: "
+              f"overhead ratio {job / plain:.3f}", flush=True)
+
+        modes = bench_fast_mode(data, Path(tmp), args)
+        (std_s, std_acc), (fast_s, fast_acc) = modes[False], modes[True]
+        print(f"(b) standard {std_s:.2f} s/epoch (val_accuracy {std_acc:.3f}), fast {fast_s:.3f} s/epoch "
+              f"(val_accuracy {fast_acc:.3f}): speed-up {std_s / fast_s:.1f}x", flush=True)
+
+        stall, beats = bench_gui_stall(data, args)
+        print(f"(c) longest GUI stall during training: {stall:.1f} ms beyond the 10 ms beat "
+              f"({beats} beats)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

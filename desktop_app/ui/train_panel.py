@@ -1,0 +1,447 @@
+"""Step 4, Train: settings, Start / Stop / Resume / Fine-tune, live curves, checkpoints."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
+    QFrame, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.events import (
+    BatchEnd, CheckpointSaved, EpochEnd, Estimate, Failed, Finished, Message, PhaseStarted, Progress,
+)
+from desktop_app.core.runs import list_checkpoints, list_runs, new_run_dir, restore_checkpoint, runs_dir
+from desktop_app.core.training_config import (
+    FINE_TUNING, TrainingConfig, fast_mode_decision, load_config, load_history,
+)
+from desktop_app.ui.page import StepPage, styled_label
+from desktop_app.ui.widgets.training_curves import TrainingCurves
+from desktop_app.ui.workers import Task, run_training
+
+QUICK_SUBSET, QUICK_EPOCHS = 10.0, 5
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _named(widget: QWidget, name: str, accessible: str, tip: str) -> QWidget:
+    widget.setObjectName(name)
+    widget.setAccessibleName(accessible)
+    widget.setToolTip(tip)
+    return widget
+
+
+def _start_job(config: TrainingConfig):
+    def make(on_event):
+        from desktop_app.core.training import TrainingJob  # TensorFlow loads here, on the worker thread
+
+        return TrainingJob(config, on_event)
+
+    return make
+
+
+def _resume_job(run_dir: Path, changes: dict):
+    def make(on_event):
+        from desktop_app.core.training import TrainingJob
+
+        return TrainingJob.resume(run_dir, on_event, **changes)
+
+    return make
+
+
+class TrainPanel(StepPage):
+    runFinished = Signal(object)  # Path of the run folder
+    quickExperimentRequested = Signal()
+
+    def __init__(self, config_source: Callable[[], dict], parent: QWidget | None = None):
+        """``config_source`` returns the TrainingConfig fields the other steps decide
+        (data, backbone, weights, augmentation, split, ...) or raises UserError."""
+        super().__init__(
+            "4. Train: teach the head, then fine-tune",
+            "Training shows the model your photos again and again and nudges its numbers to make fewer "
+            "mistakes. Watch the validation curves: they show how well it does on photos it does not learn from.",
+            parent,
+        )
+        self.config_source = config_source
+        self.task: Task | None = None
+        self.run_dir: Path | None = None
+        self.phase_epochs: tuple[int, int] = (0, 0)
+
+        controls = QVBoxLayout()
+        controls.setContentsMargins(0, 0, 8, 0)
+        controls.addWidget(self._settings_box())
+        controls.addWidget(self._fine_tune_box())
+        self.mode_label = styled_label("", "explain", "modeLabel")
+        controls.addWidget(self.mode_label)
+        controls.addLayout(self._buttons())
+        controls.addStretch(1)
+        left = QWidget()
+        left.setLayout(controls)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setWidget(left)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left.sizeHint().width() + 12)
+        scroll.setMaximumWidth(420)
+
+        self.curves = TrainingCurves()
+        right = QVBoxLayout()
+        right.addLayout(self._progress_area())
+        right.addWidget(self.curves, 1)
+        right.addLayout(self._checkpoint_area())
+
+        columns = QHBoxLayout()
+        columns.addWidget(scroll)
+        columns.addLayout(right, 1)
+        self.layout_.addLayout(columns, 1)
+        self.update_mode()
+        self._set_running(False)
+
+    # ----- building the page -----
+    def _settings_box(self) -> QGroupBox:
+        box = QGroupBox("Settings")
+        form = QFormLayout(box)
+        self.epochs = _named(QSpinBox(minimum=1, maximum=1000, value=5), "epochsSpin", "Epochs",
+                             "An epoch is one pass over all the training photos. More epochs: more learning, "
+                             "but too many and the model memorises the photos instead of learning the classes.")
+        self.batch_size = _named(QSpinBox(minimum=1, maximum=1024, value=32), "batchSizeSpin", "Batch size",
+                                 "How many photos the model looks at before each small correction. Smaller "
+                                 "batches need less memory; larger ones are steadier.")
+        self.learning_rate = _named(QDoubleSpinBox(decimals=5, minimum=0.00001, maximum=1.0, value=0.001,
+                                                   singleStep=0.0005), "learningRateSpin", "Learning rate",
+                                    "How big each correction is. Too big and learning jumps around; too small "
+                                    "and it crawls. 0.001 is a good start with Adam.")
+        self.optimizer = _named(QComboBox(), "optimizerCombo", "Optimizer",
+                                "The method that turns mistakes into corrections. Adam adapts its steps by "
+                                "itself and is the usual choice.")
+        for label, key in (("Adam (recommended)", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop")):
+            self.optimizer.addItem(label, key)
+        self.fast = _named(QCheckBox("Use fast mode when it applies"), "fastCheck", "Fast mode",
+                           "With the base frozen and augmentation off, the base looks at each photo once and "
+                           "only the head trains: much faster, same result.")
+        self.fast.setChecked(True)
+        self.quick_button = _named(QPushButton("Quick experiment"), "quickExperimentButton", "Quick experiment",
+                                   f"Try ideas fast: {QUICK_SUBSET:g} % of the photos, {QUICK_EPOCHS} epochs.")
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Learning rate", self.learning_rate)
+        form.addRow("Optimizer", self.optimizer)
+        form.addRow(self.fast)
+        form.addRow(self.quick_button)
+        self.quick_button.clicked.connect(self.quick_experiment)
+        self.fast.toggled.connect(self.update_mode)
+        self.learning_rate.valueChanged.connect(self._update_fine_tune_lr)
+        return box
+
+    def _fine_tune_box(self) -> QGroupBox:
+        box = _named(QGroupBox("Then fine-tune"), "fineTuneGroup", "Fine-tune after training",
+                     "Fine-tuning unfreezes the top layers of the pretrained base so they adapt a little to "
+                     "your photos, at a 10 times lower learning rate.")
+        box.setCheckable(True)
+        box.setChecked(False)
+        form = QFormLayout(box)
+        self.fine_tune_epochs = _named(QSpinBox(minimum=1, maximum=1000, value=5), "fineTuneEpochsSpin",
+                                       "Fine-tuning epochs", "Extra epochs with the top of the base unfrozen.")
+        self.unfreeze = _named(QSpinBox(minimum=1, maximum=1000, value=10), "unfreezeSpin", "Layers to unfreeze",
+                               "How many layers at the top of the base may change. Batch-normalisation layers "
+                               "stay frozen: their statistics come from millions of ImageNet photos.")
+        self.fine_tune_lr = _named(QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1.0, singleStep=0.00005),
+                                   "fineTuneLrSpin", "Fine-tuning learning rate",
+                                   "Smaller steps, so the pretrained layers change only a little. "
+                                   "Automatic: the learning rate divided by 10.")
+        self.fine_tune_lr.setSpecialValueText("automatic")
+        self.fine_tune_lr.setValue(0.0)
+        self.auto_lr_note = styled_label("", "explain")
+        form.addRow("Epochs", self.fine_tune_epochs)
+        form.addRow("Unfreeze top layers", self.unfreeze)
+        form.addRow("Learning rate", self.fine_tune_lr)
+        form.addRow(self.auto_lr_note)
+        self.fine_tune_box = box
+        self._update_fine_tune_lr()
+        return box
+
+    def _buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.start_button = _named(QPushButton("Start"), "startButton", "Start training",
+                                   "Train a new run with these settings.")
+        self.stop_button = _named(QPushButton("Stop"), "stopButton", "Stop training",
+                                  "Stop after the current batch; the checkpoints are kept and you can resume.")
+        self.resume_button = _named(QPushButton("Resume"), "resumeButton", "Resume the run",
+                                    "Continue the last stopped run where it left off.")
+        self.fine_tune_button = _named(QPushButton("Fine-tune"), "fineTuneButton", "Fine-tune this run",
+                                       "Unfreeze the top of the base and continue this run on the same timeline.")
+        self.start_button.setStyleSheet("font-weight: 600;")
+        for button in (self.start_button, self.stop_button, self.resume_button, self.fine_tune_button):
+            row.addWidget(button)
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self.resume)
+        self.fine_tune_button.clicked.connect(self.fine_tune)
+        return row
+
+    def _progress_area(self) -> QVBoxLayout:
+        area = QVBoxLayout()
+        self.epoch_bar = _named(QProgressBar(), "epochProgress", "Epochs done", "Epochs done in this run.")
+        self.batch_bar = _named(QProgressBar(), "batchProgress", "Progress in this epoch",
+                                "Batches done in the current epoch.")
+        bars = QHBoxLayout()
+        for bar in (self.epoch_bar, self.batch_bar):
+            bar.setFormat("")
+            bar.setValue(0)
+            bars.addWidget(bar)
+        self.time_label = styled_label("", "explain", "timeLeftLabel")
+        self.status = styled_label("Press Start to train.", "summary", "trainStatus")
+        self.status.setStyleSheet("font-weight: 600; font-size: 13pt;")
+        area.addWidget(self.status)
+        area.addLayout(bars)
+        area.addWidget(self.time_label)
+        return area
+
+    def _checkpoint_area(self) -> QHBoxLayout:
+        area = QHBoxLayout()
+        self.checkpoints = _named(QTableWidget(0, 5), "checkpointTable", "Checkpoints",
+                                  "Saved copies of the model. 'best' has the highest validation accuracy.")
+        self.checkpoints.setHorizontalHeaderLabels(["Kind", "Epoch", "Val. acc.", "Val. loss", "Saved"])
+        self.checkpoints.verticalHeader().hide()
+        self.checkpoints.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.checkpoints.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.checkpoints.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.checkpoints.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.checkpoints.setFixedHeight(110)
+        side = QVBoxLayout()
+        self.restore_button = _named(QPushButton("Restore"), "restoreButton", "Restore checkpoint",
+                                     "Use the selected checkpoint as this run's model for evaluation and export.")
+        self.compare = _named(QComboBox(), "compareCombo", "Compare with an earlier run",
+                              "Draw an earlier run's validation curves, dashed, for comparison.")
+        self.compare.setMinimumContentsLength(18)
+        side.addWidget(self.restore_button)
+        side.addWidget(QLabel("Compare with an earlier run:"))
+        side.addWidget(self.compare)
+        side.addStretch(1)
+        area.addWidget(self.checkpoints, 3)
+        area.addLayout(side, 2)
+        self.restore_button.clicked.connect(self.restore_selected)
+        self.compare.currentIndexChanged.connect(self._overlay_selected)
+        self.refresh_runs()
+        return area
+
+    # ----- settings -----
+    def _update_fine_tune_lr(self) -> None:
+        auto = self.learning_rate.value() / 10
+        self.auto_lr_note.setText(f"Automatic fine-tuning rate: {auto:g} (learning rate ÷ 10)")
+
+    def set_unfreeze_layers(self, n: int) -> None:
+        """The Model step's unfreeze choice is the default here."""
+        self.unfreeze.setValue(max(1, n))
+
+    def quick_experiment(self) -> None:
+        self.epochs.setValue(QUICK_EPOCHS)
+        self.quickExperimentRequested.emit()
+
+    def config(self, out: Path | None = None) -> TrainingConfig:
+        fields = dict(self.config_source())
+        backbone = fields.get("backbone", "efficientnet_v2_b0")
+        lr = self.fine_tune_lr.value()
+        fields.update(
+            out=out or new_run_dir(backbone), epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+            learning_rate=self.learning_rate.value(), optimizer=self.optimizer.currentData(),
+            fine_tune_epochs=self.fine_tune_epochs.value() if self.fine_tune_box.isChecked() else 0,
+            unfreeze_layers=self.unfreeze.value(), fine_tune_learning_rate=lr or None,
+            fast=None if self.fast.isChecked() else False,
+        )
+        return TrainingConfig(**fields)
+
+    def update_mode(self) -> None:
+        try:
+            config = self.config(out=Path("."))
+        except (UserError, TypeError, ValueError):
+            self.mode_label.setText("")
+            return
+        fast, reason = fast_mode_decision(config)
+        self.mode_label.setText(reason)
+
+    # ----- actions -----
+    def start(self) -> None:
+        try:
+            config = self.config()
+        except UserError as e:
+            self._show_status(str(e), error=True)
+            return
+        self.run_dir = Path(config.out)
+        self.curves.clear()
+        self.checkpoints.setRowCount(0)
+        self.phase_epochs = (0, config.total_epochs)
+        self._launch(_start_job(config), f"Starting a new run in {self.run_dir}…")
+
+    def resume(self) -> None:
+        run = self.run_dir or next((r.path for r in list_runs() if r.history), None)
+        if run is None:
+            self._show_status("There is no run to resume yet.", error=True)
+            return
+        self._continue(run, {}, "Resuming…")
+
+    def fine_tune(self) -> None:
+        if self.run_dir is None:
+            self._show_status("Train a run first, then fine-tune it.", error=True)
+            return
+        try:
+            feature_epochs = load_config(self.run_dir).epochs
+        except UserError as e:
+            self._show_status(str(e), error=True)
+            return
+        history = load_history(self.run_dir)
+        tuned = sum(1 for row in history if row.get("phase") == FINE_TUNING)
+        changes = {
+            # A feature-extraction phase that was stopped early ends where it stopped.
+            "epochs": min(len(history) - tuned, feature_epochs),
+            "fine_tune_epochs": tuned + self.fine_tune_epochs.value(),
+            "unfreeze_layers": self.unfreeze.value(),
+            "fine_tune_learning_rate": self.fine_tune_lr.value() or None,
+        }
+        self._continue(self.run_dir, changes, f"Fine-tuning the top {self.unfreeze.value()} layers…")
+
+    def _continue(self, run_dir: Path, changes: dict, text: str) -> None:
+        self.run_dir = Path(run_dir)
+        history = load_history(self.run_dir)
+        self.curves.set_history(history)
+        self._fill_checkpoints()
+        self._launch(_resume_job(self.run_dir, changes), text)
+
+    def _launch(self, make_job, text: str) -> None:
+        if self.task is not None and self.task.is_running():
+            return
+        self._show_status(text)
+        self.epoch_bar.setValue(0)
+        self.batch_bar.setValue(0)
+        self.time_label.setText("")
+        self.task = Task(run_training, make_job, parent=self)
+        self.task.progress.connect(self.on_event)
+        self.task.failed.connect(lambda message: self._show_status(message, error=True))
+        self.task.finished.connect(lambda: self._set_running(False))
+        self._set_running(True)
+        self.task.start()
+
+    def stop(self) -> None:
+        if self.task is not None and self.task.is_running():
+            self.task.worker.request_stop()
+            self._show_status("Stopping after this batch…")
+
+    def stop_background_work(self, msecs: int) -> bool:
+        """Used when the window closes: stop, and wait for the checkpoint to be written."""
+        if self.task is None or not self.task.is_running():
+            return True
+        return self.task.stop_and_wait(msecs)
+
+    def restore_selected(self) -> None:
+        row = self.checkpoints.currentRow()
+        if row < 0 or self.run_dir is None:
+            self._show_status("Choose a checkpoint in the list first.", error=True)
+            return
+        kind = self.checkpoints.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        try:
+            restore_checkpoint(self.run_dir, kind)
+        except OSError as e:
+            self._show_status(f"Could not restore the checkpoint: {e.strerror or e}.", error=True)
+            return
+        self._show_status(f"The {kind} checkpoint is now this run's model.")
+
+    # ----- events from the worker (GUI thread) -----
+    def on_event(self, event) -> None:
+        if isinstance(event, BatchEnd):
+            self.batch_bar.setMaximum(event.batches or 0)
+            self.batch_bar.setValue(event.batch)
+            self.batch_bar.setFormat(f"Batch {event.batch} of {event.batches}" if event.batches else "")
+            self.curves.add_batch(event.epoch, event.batch, event.batches, event.metrics.get("loss"))
+            if event.seconds_left is not None:
+                self.time_label.setText(f"About {format_seconds(event.seconds_left)} left")
+        elif isinstance(event, EpochEnd):
+            self.curves.add_epoch(event.epoch, event.metrics)
+            self.epoch_bar.setMaximum(event.last_epoch)
+            self.epoch_bar.setValue(event.epoch)
+            self.epoch_bar.setFormat(f"Epoch {event.epoch} of {event.last_epoch}")
+            acc = event.metrics.get("val_accuracy")
+            if acc is not None:
+                self._show_status(f"Epoch {event.epoch}: {acc:.0%} of the validation photos right")
+        elif isinstance(event, PhaseStarted):
+            self.epoch_bar.setMaximum(event.last_epoch)
+            if event.phase == FINE_TUNING:
+                self.curves.mark_phase(event.first_epoch - 1,
+                                       f"fine-tuning: {event.detail}, learning rate {event.learning_rate:g}")
+            self._show_status(f"{event.phase.replace('_', ' ').capitalize()}: epochs {event.first_epoch} to "
+                              f"{event.last_epoch}, {event.trainable_params:,} numbers learning")
+        elif isinstance(event, Estimate):
+            self.time_label.setText(f"About {format_seconds(event.seconds_per_epoch)} per epoch, "
+                                    f"{format_seconds(event.seconds_left)} left")
+        elif isinstance(event, Progress):
+            self.batch_bar.setMaximum(event.total)
+            self.batch_bar.setValue(event.done)
+            self.batch_bar.setFormat(f"{event.task}: {event.done} of {event.total}")
+        elif isinstance(event, CheckpointSaved):
+            self._fill_checkpoints()
+        elif isinstance(event, Message):
+            self._show_status(event.text)
+        elif isinstance(event, Finished):
+            best = event.metrics.get("best_val_accuracy")
+            score = f" Best validation accuracy: {best:.0%}." if best is not None else ""
+            verb = "Stopped" if event.stopped else "Finished"
+            self._show_status(f"{verb}.{score}")
+            self.refresh_runs()
+            self.runFinished.emit(event.run_dir)
+        elif isinstance(event, Failed):
+            self._show_status(event.message, error=True)
+
+    def _fill_checkpoints(self) -> None:
+        if self.run_dir is None:
+            return
+        entries = list_checkpoints(self.run_dir)
+        self.checkpoints.setRowCount(len(entries))
+        for row, info in enumerate(entries):
+            acc, loss = info.metrics.get("val_accuracy"), info.metrics.get("val_loss")
+            cells = [info.kind, str(info.epoch), "" if acc is None else f"{acc:.1%}",
+                     "" if loss is None else f"{loss:.3f}", time.strftime("%H:%M:%S", time.localtime(info.saved_at))]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, info.kind)
+                self.checkpoints.setItem(row, col, item)
+
+    def refresh_runs(self) -> None:
+        current = self.compare.currentData()
+        self.compare.blockSignals(True)
+        self.compare.clear()
+        self.compare.addItem("(none)", None)
+        for run in list_runs(runs_dir()):
+            if run.path != self.run_dir and run.history:
+                self.compare.addItem(run.label, str(run.path))
+        index = self.compare.findData(current)
+        self.compare.setCurrentIndex(max(0, index))
+        self.compare.blockSignals(False)
+
+    def _overlay_selected(self) -> None:
+        path = self.compare.currentData()
+        self.curves.set_overlays({Path(path).name: load_history(Path(path))} if path else {})
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.resume_button.setEnabled(not running)
+        self.fine_tune_button.setEnabled(not running and self.run_dir is not None)
+        self.stop_button.setEnabled(running)
+        self.restore_button.setEnabled(not running)
+
+    def _show_status(self, text: str, error: bool = False) -> None:
+        self.status.setProperty("role", "error" if error else "summary")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+        self.status.setText(text)

@@ -1,0 +1,240 @@
+"""TrainingJob: stop, crash safety, resume, fine-tuning, fast mode, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import REPO, SHARED_WEIGHTS, make_image_folder
+from desktop_app.core.augmentation import AugmentationSpec
+from desktop_app.core.demo_data import write_demo_images
+from desktop_app.core.errors import UserError
+from desktop_app.core.events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, PhaseStarted
+from desktop_app.core.model_builder import base_of, preview_unfreeze, summarize
+from desktop_app.core.training import FINE_TUNING, TrainingConfig, TrainingJob
+
+TINY = dict(backbone="mobilenet", alpha=0.25, weights=None, img_size=32, batch_size=4,
+            augmentation=AugmentationSpec())
+
+
+def tiny_config(data: Path, out: Path, **changes) -> TrainingConfig:
+    return TrainingConfig(data=data, out=out, **{**TINY, **changes})
+
+
+def real_weights() -> str | None:
+    return str(SHARED_WEIGHTS) if SHARED_WEIGHTS.is_file() else None
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory) -> Path:
+    """A small version of the demo dataset: 4 shape classes, 24 images each, 64 px."""
+    folder = tmp_path_factory.mktemp("shapes")
+    write_demo_images(folder, images_per_class=24, size=64)
+    return folder
+
+
+def test_stop_ends_within_one_batch_and_leaves_loadable_checkpoints(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=12)
+    batches_after_stop = []
+    job: TrainingJob
+
+    def on_event(event):
+        if isinstance(event, BatchEnd):
+            if job.stop_requested:
+                batches_after_stop.append(event)
+            elif event.batch == 2:
+                job.request_stop()
+
+    job = TrainingJob(tiny_config(data, tmp_path / "run", epochs=5, fast=False), on_event)
+    result = job.run()
+    assert batches_after_stop == []  # the batch that saw the request was the last one
+    assert result.stopped_early
+    assert [row["epoch"] for row in result.history] == [1] and result.history[0]["stopped"]
+    for name in ("best.keras", "last.keras"):
+        model = keras.saving.load_model(tmp_path / "run" / "checkpoints" / name)
+        assert model.predict(np.zeros((1, 32, 32, 3)), verbose=0).shape == (1, 3)
+
+
+def test_resume_continues_epochs_history_and_optimizer_state(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=6)
+    run = tmp_path / "run"
+    job = TrainingJob(tiny_config(data, run, epochs=4, fast=False))
+    job.on_event = lambda e: job.request_stop() if isinstance(e, EpochEnd) and e.epoch == 2 else None
+    first = job.run()
+    assert [row["epoch"] for row in first.history] == [1, 2]
+    steps_before = int(keras.saving.load_model(run / "checkpoints" / "last.keras").optimizer.iterations)
+    assert steps_before == 2 * 5  # 18 training images in batches of 4, two epochs
+
+    epochs_seen = []
+    resumed = TrainingJob.resume(run, on_event=lambda e: isinstance(e, EpochEnd) and epochs_seen.append(e.epoch))
+    result = resumed.run()
+    assert epochs_seen == [3, 4]
+    history = json.loads((run / "history.json").read_text())
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    assert history[:2] == [{k: v for k, v in row.items()} for row in first.history]
+    assert not result.stopped_early
+    # Adam's step counter went on from where it was: the optimizer state was restored.
+    assert int(keras.saving.load_model(run / "checkpoints" / "last.keras").optimizer.iterations) == 4 * 5
+
+
+def test_killed_while_saving_keeps_the_previous_checkpoint(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=4)
+    run = tmp_path / "run"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        import keras
+        from desktop_app.core.augmentation import AugmentationSpec
+        from desktop_app.core.training import TrainingConfig, TrainingJob
+
+        real_save = keras.Model.save
+        calls = []
+
+        def save_then_die(self, filepath, *args, **kwargs):
+            calls.append(filepath)
+            if len(calls) > 2:  # epoch 2's first checkpoint: die half-way through the file
+                Path(filepath).write_bytes(b"PK\\x03\\x04 half a zip")
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real_save(self, filepath, *args, **kwargs)
+
+        keras.Model.save = save_then_die
+        config = TrainingConfig(data=Path({str(data)!r}), out=Path({str(run)!r}), backbone="mobilenet",
+                                alpha=0.25, weights=None, img_size=32, batch_size=4, epochs=3,
+                                augmentation=AugmentationSpec(), fast=False)
+        TrainingJob(config).run()
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    last = run / "checkpoints" / "last.keras"
+    keras.saving.load_model(last)  # the published checkpoint is whole
+    assert [row["epoch"] for row in json.loads((run / "history.json").read_text())] == [1, 2]
+    # ...and the run can go on from it.
+    result = TrainingJob.resume(run).run()
+    assert [row["epoch"] for row in result.history] == [1, 2, 3]
+
+
+def test_fine_tuning_unfreezes_as_the_model_step_predicts_and_continues_smoothly(tmp_path, shapes):
+    weights = real_weights()
+    phases: list[PhaseStarted] = []
+    config = TrainingConfig(data=shapes, out=tmp_path / "run", backbone="mobilenet", alpha=0.25, weights=weights,
+                            img_size=64, batch_size=16, epochs=3, fine_tune_epochs=2, unfreeze_layers=10,
+                            augmentation=AugmentationSpec(), learning_rate=2e-3)
+    job = TrainingJob(config, on_event=lambda e: isinstance(e, PhaseStarted) and phases.append(e))
+    result = job.run()
+    assert [p.phase for p in phases] == ["feature_extraction", FINE_TUNING]
+    assert phases[1].first_epoch == 4 and phases[1].last_epoch == 5
+    assert phases[1].learning_rate == pytest.approx(2e-4)
+
+    model = keras.saving.load_model(tmp_path / "run" / "checkpoints" / "last.keras")
+    predicted = preview_unfreeze(summarize(_frozen_copy(model)), 10).counts.trainable
+    assert phases[1].trainable_params == predicted > phases[0].trainable_params
+
+    fe_last, ft_first = result.history[2], result.history[3]
+    assert ft_first["phase"] == FINE_TUNING
+    assert ft_first["loss"] < fe_last["loss"] * 1.25, "fine-tuning started with a jump in the loss"
+
+    # BatchNormalization layers in the unfrozen top kept their ImageNet statistics.
+    base = base_of(model)
+    top_bn = [layer for layer in base.layers[-10:] if isinstance(layer, keras.layers.BatchNormalization)]
+    assert top_bn and not any(layer.trainable for layer in top_bn)
+
+
+def _frozen_copy(model):
+    base_of(model).trainable = False
+    return model
+
+
+def test_fast_and_standard_mode_agree(tmp_path, shapes):
+    results = {}
+    for fast in (True, False):
+        config = TrainingConfig(data=shapes, out=tmp_path / f"run-{fast}", backbone="mobilenet", alpha=0.25,
+                                weights=real_weights(), img_size=64, batch_size=16, epochs=5,
+                                augmentation=AugmentationSpec(), fast=fast, learning_rate=3e-3)
+        job = TrainingJob(config)
+        assert job.fast_mode is fast
+        results[fast] = job.run().metrics["final_val_accuracy"]
+        keras.saving.load_model(tmp_path / f"run-{fast}" / "model.keras")
+    assert abs(results[True] - results[False]) <= 0.05, results
+
+
+def test_fast_mode_applies_only_without_augmentation(tmp_path):
+    assert TrainingJob(tiny_config(tmp_path, tmp_path)).fast_mode
+    assert not TrainingJob(tiny_config(tmp_path, tmp_path, fast=False)).fast_mode
+    job = TrainingJob(tiny_config(tmp_path, tmp_path, augmentation=AugmentationSpec.preset("light")))
+    assert not job.fast_mode and "augmentation is on" in job.fast_mode_reason
+
+
+def test_fast_mode_reuses_cached_features(tmp_path, private_data_dir):
+    cache_dir = private_data_dir / "feature-cache"
+
+    def entries():
+        return {p: p.stat().st_mtime_ns for p in cache_dir.glob("*.npz")}
+
+    before = entries()
+    data = make_image_folder(tmp_path / "data", per_class=5)
+    TrainingJob(tiny_config(data, tmp_path / "a", epochs=1)).run()
+    first = entries()
+    assert len(first) == len(before) + 2  # training and validation features
+    TrainingJob(tiny_config(data, tmp_path / "b", epochs=1)).run()
+    assert entries() == first  # reused, not rewritten
+    # A changed image is a new cache entry.
+    next((data / "red").glob("*.png")).write_bytes((data / "blue" / "blue_0.png").read_bytes())
+    TrainingJob(tiny_config(data, tmp_path / "c", epochs=1)).run()
+    assert len(entries()) > len(first)
+
+
+def test_pretrained_weights_beat_random_weights(tmp_path, shapes, shared_weights):
+    accuracy = {}
+    for weights in (str(shared_weights), None):
+        config = TrainingConfig(data=shapes, out=tmp_path / f"run-{weights is None}", backbone="mobilenet",
+                                alpha=0.25, weights=weights, img_size=64, batch_size=16, epochs=5,
+                                augmentation=AugmentationSpec(), learning_rate=3e-3)
+        accuracy[weights is None] = TrainingJob(config).run().metrics["best_val_accuracy"]
+    assert accuracy[False] > accuracy[True] + 0.1, accuracy
+
+
+def test_nan_loss_stops_cleanly_and_keeps_earlier_checkpoints(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=6)
+    run = tmp_path / "run"
+    events = []
+    config = tiny_config(data, run, epochs=1, fine_tune_epochs=2, fine_tune_learning_rate=float("inf"), unfreeze_layers=30)
+    with pytest.raises(UserError, match="NaN"):
+        TrainingJob(config, events.append).run()
+    assert isinstance(events[-1], Failed) and "learning rate" in events[-1].message
+    saved = [e.epoch for e in events if isinstance(e, CheckpointSaved) and e.kind == "last"]
+    assert saved == [1]
+    model = keras.saving.load_model(run / "checkpoints" / "last.keras")
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    history = json.loads((run / "history.json").read_text())
+    assert history[-1]["nan"] and history[-1]["loss"] is None
+
+
+def test_unwritable_checkpoint_stops_with_a_message_and_keeps_earlier_ones(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=6)
+    run = tmp_path / "run"
+    events = []
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, CheckpointSaved) and event.kind == "last" and event.epoch == 1:
+            # Stands in for a full disk: the next write of last.keras fails.
+            (run / "checkpoints" / ".incoming" / "last.keras").mkdir()
+
+    with pytest.raises(UserError, match="Could not write"):
+        TrainingJob(tiny_config(data, run, epochs=3, fast=False), on_event).run()
+    assert isinstance(events[-1], Failed)
+    assert not any(isinstance(e, Finished) for e in events)
+    keras.saving.load_model(run / "checkpoints" / "last.keras")
+    assert [e.epoch for e in events if isinstance(e, CheckpointSaved) and e.kind == "last"] == [1]

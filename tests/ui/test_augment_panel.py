@@ -1,0 +1,112 @@
+"""The Augment page: controls -> spec -> a preview made in a worker, coalesced while dragging."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QSlider, QSpinBox
+
+from conftest import make_image_folder
+from desktop_app.core.augmentation import AugmentationSpec
+from desktop_app.core.dataset import scan_folder
+from desktop_app.ui.augment_panel import AugmentPanel
+
+PREVIEW_TIMEOUT = 60_000  # the first preview loads TensorFlow
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    panel = AugmentPanel(img_size=48)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 640)
+    panel.set_dataset(scan_folder(make_image_folder(tmp_path / "data", per_class=3, size=40)))
+    yield panel
+    panel.stop_background_work(10_000)
+
+
+def shown(qtbot, panel):
+    with qtbot.waitSignal(panel.previewUpdated, timeout=PREVIEW_TIMEOUT) as blocker:
+        panel.show()
+    return blocker.args[0]
+
+
+def test_no_preview_work_until_the_page_is_seen(panel, qtbot):
+    qtbot.wait(200)
+    assert panel.last_preview is None and panel._task is None
+    first = shown(qtbot, panel)
+    assert first.spec == AugmentationSpec.preset("light") == panel.spec()
+    assert len(first.variants) >= 9 and first.original.shape == (48, 48, 3)
+    assert panel.grid.original is not None and len(panel.grid.variants) == len(first.variants)
+
+
+def test_changing_a_control_gives_a_new_preview(panel, qtbot):
+    first = shown(qtbot, panel)
+    slider = panel.findChild(QSlider, "rotationSlider")
+    with qtbot.waitSignal(panel.specChanged, timeout=1000) as changed, \
+            qtbot.waitSignal(panel.previewUpdated, timeout=10_000) as updated:
+        slider.setValue(35)
+    assert changed.args[0].rotation == pytest.approx(0.35) == panel.spec().rotation
+    preview = updated.args[0]
+    assert preview.spec == panel.spec()
+    assert not all(np.array_equal(a, b) for a, b in zip(first.variants, preview.variants))
+    assert "±126°" in panel.rows["rotation"].words.text()
+
+
+def test_dragging_a_slider_does_not_pile_up_previews(panel, qtbot):
+    shown(qtbot, panel)
+    seen = []
+    panel.previewUpdated.connect(seen.append)
+    slider = panel.findChild(QSlider, "zoomSlider")
+    for value in range(5, 45):  # 40 steps, faster than any preview
+        slider.setValue(value)
+        qtbot.wait(5)
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1].spec == panel.spec() and panel._task is None, timeout=20_000)
+    assert panel.spec().zoom == pytest.approx(0.44)
+    assert len(seen) <= 8  # merged, not 40 jobs
+
+
+def test_switches_presets_and_words(panel, qtbot):
+    check = panel.rows["contrast"].check
+    assert not check.isChecked() and panel.rows["contrast"].words.text() == "off"
+    assert panel.preset_buttons["light"].isChecked()
+    check.setChecked(True)
+    assert panel.spec().contrast > 0 and "contrast up or down by up to" in panel.rows["contrast"].words.text()
+    assert not any(b.isChecked() for b in panel.preset_buttons.values())  # a custom mix
+    # Moving the slider of a switched-off setting switches it on.
+    panel.findChild(QSlider, "brightnessSlider").setValue(30)
+    assert panel.spec().brightness == pytest.approx(0.3)
+    panel.preset_buttons["strong"].click()
+    assert panel.spec() == AugmentationSpec.preset("strong") and panel.preset_buttons["strong"].isChecked()
+    panel.preset_buttons["none"].click()
+    assert panel.spec().is_identity
+    panel.findChild(QComboBox, "flipMode").setCurrentIndex(1)  # picking a direction switches flip on
+    assert panel.spec().flip == "vertical"
+
+
+def test_same_seed_same_grid_and_another_image(panel, qtbot):
+    first = shown(qtbot, panel)
+    with qtbot.waitSignal(panel.previewUpdated, timeout=10_000) as blocker:
+        panel.new_variants_button.click()
+    rolled = blocker.args[0]
+    assert rolled.seed == first.seed + 1 == panel.findChild(QSpinBox, "augmentSeed").value()
+    assert not all(np.array_equal(a, b) for a, b in zip(first.variants, rolled.variants))
+    with qtbot.waitSignal(panel.previewUpdated, timeout=10_000) as blocker:
+        panel.seed_box.setValue(first.seed)
+    assert all(np.array_equal(a, b) for a, b in zip(first.variants, blocker.args[0].variants))
+
+    before = panel.current_image()
+    with qtbot.waitSignal(panel.previewUpdated, timeout=10_000) as blocker:
+        panel.another_image_button.click()
+    after = panel.current_image()
+    assert after.label != before.label  # classes take turns
+    assert not np.array_equal(blocker.args[0].original, first.original)
+
+
+def test_every_control_is_named_and_explained(panel):
+    controls = panel.findChildren(QAbstractButton) + panel.findChildren(QSlider) + \
+        panel.findChildren(QComboBox) + panel.findChildren(QSpinBox)
+    assert len(controls) >= 20
+    for control in controls:
+        if control.parent() is not None and control.parent().metaObject().className() == "QSpinBox":
+            continue
+        assert control.objectName() and control.accessibleName() and control.toolTip(), control

@@ -1,0 +1,121 @@
+"""The Data page opens a folder, shows counts, thumbnails, bad files and the split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from conftest import make_image_folder
+from corpus import build_bad_corpus, usable_count
+from desktop_app.core.dataset import SplitSettings
+from desktop_app.ui.data_panel import DataPanel
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    widget = DataPanel(settings=settings)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    yield widget
+    widget.stop_background_work(3000)
+
+
+def open_and_wait(qtbot, panel, folder) -> None:
+    with qtbot.waitSignal(panel.datasetChanged, timeout=30_000):
+        panel.load(str(folder))
+    qtbot.waitUntil(lambda: not panel._task.is_running(), timeout=5000)
+
+
+def cell(table, row, col) -> str:
+    return table.item(row, col).text()
+
+
+def test_open_folder_shows_counts_bad_files_and_thumbnails(qtbot, panel, tmp_path):
+    root = tmp_path / "bad corpus"
+    expected = build_bad_corpus(root)
+    open_and_wait(qtbot, panel, root)
+
+    table = panel.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == ["Class", "In folder", "Training", "Validation"]
+    assert [cell(table, r, 0) for r in range(table.rowCount())] == ["alpha", "beta"]
+    in_folder = sum(int(cell(table, r, 1)) for r in range(2))
+    used = sum(int(cell(table, r, c)) for r in range(2) for c in (2, 3))
+    assert in_folder == used == usable_count(expected)
+
+    bad_names = {Path(panel.bad_table.item(r, 0).text()).name for r in range(panel.bad_table.rowCount())}
+    assert {"empty.jpg", "notes.jpg", "truncated.jpg", "bomb.png", "scan.tif"} <= bad_names
+    reasons = [panel.bad_table.item(r, 2).text() for r in range(panel.bad_table.rowCount())]
+    assert any("empty (0 bytes)" in r for r in reasons)
+    assert panel.tabs.tabText(2).startswith("Problems (")
+
+    # Show in folder reveals the selected bad file.
+    revealed = []
+    panel.reveal = revealed.append
+    assert not panel.reveal_button.isEnabled()
+    panel.bad_table.selectRow(0)
+    assert panel.reveal_button.isEnabled()
+    qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
+    assert revealed == [panel.selected_bad_file()] and revealed[0].is_relative_to(root)
+
+    # Thumbnails are decoded in the background and arrive.
+    panel.tabs.setCurrentIndex(1)
+    model = panel.thumbnails.model_
+    assert model.rowCount() == int(cell(table, 0, 1))
+    qtbot.waitUntil(lambda: model.loaded_count() > 0, timeout=10_000)
+    panel.class_list.setCurrentRow(1)
+    assert model.rowCount() == int(cell(table, 1, 1))
+
+    assert panel.recent_folders() == [str(root)]
+    assert panel.recent_menu.actions()[0].text() == str(root)
+
+
+def test_split_controls_change_the_counts_and_settings(qtbot, panel, tmp_path):
+    root = make_image_folder(tmp_path / "data", per_class=40, size=8)
+    open_and_wait(qtbot, panel, root)
+    assert panel.split_settings() == SplitSettings(100.0, 0.2, 42)
+    assert "learns from 96 photos and is checked on 24" in panel.split_result.text()
+    with qtbot.waitSignal(panel.splitChanged) as signal:
+        qtbot.mouseClick(panel.subset_buttons[10.0], Qt.MouseButton.LeftButton)
+    assert signal.args[0].subset_percent == 10.0
+    assert [cell(panel.table, r, 2) for r in range(3)] == ["3", "3", "3"]
+    panel.subset_buttons[None].click()
+    assert panel.custom_subset.isEnabled()
+    panel.custom_subset.setValue(50)
+    panel.val_spin.setValue(25)
+    panel.seed_spin.setValue(7)
+    assert panel.split_settings() == SplitSettings(50.0, 0.25, 7)
+    assert [cell(panel.table, r, 3) for r in range(3)] == ["5", "5", "5"]
+    assert not panel.imbalance_label.isVisible()
+
+
+def test_imbalance_warning_and_drop_of_a_folder(qtbot, panel, tmp_path):
+    root = make_image_folder(tmp_path / "data", per_class=2, size=8)
+    make_image_folder(root, per_class=10, size=8, classes={"big": (9, 9, 9)})
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(root))])
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(panel.datasetChanged, timeout=30_000):
+        panel.dropEvent(drop)
+    assert panel.index.root == root
+    assert panel.imbalance_label.isVisible() and "big" in panel.imbalance_label.text()
+
+
+def test_a_single_class_folder_shows_a_clear_error(qtbot, panel, tmp_path):
+    root = make_image_folder(tmp_path / "one", per_class=2, classes={"only": (1, 2, 3)})
+    panel.load(str(root))
+    qtbot.waitUntil(lambda: "only one class" in panel.message.text(), timeout=10_000)
+    assert panel.message.property("role") == "error"
+
+
+def test_controls_have_names_tooltips_and_accessible_names(panel):
+    for widget in (panel.choose_button, panel.demo_button, panel.recent_button, panel.table, panel.chart,
+                   panel.bad_table, panel.reveal_button, panel.custom_subset, panel.val_spin, panel.seed_spin,
+                   panel.thumbnails, panel.class_list, *panel.subset_buttons.values()):
+        assert widget.objectName() and widget.toolTip() and widget.accessibleName(), widget
