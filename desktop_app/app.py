@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.resources import resource_path
+from desktop_app.ui.theme import ThemeManager, theme_manager
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -20,14 +22,36 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setDesktopFileName("transfer-studio")
     app.setWindowIcon(QIcon(str(resource_path("icons", "transfer-studio.svg"))))
     app.setStyle("Fusion")
-    app.setStyleSheet(resource_path("style.qss").read_text(encoding="utf-8"))
+    if theme_manager(app) is None:
+        ThemeManager(app)  # palette and stylesheet: light / dark / system, presentation mode
     return app
 
 
-def run_gui(data: str | None = None) -> int:
+GEOMETRY_KEY = "window/geometry"
+
+
+def run_gui(data: str | None = None, project: str | None = None) -> int:
+    from PySide6.QtCore import QSettings, QTimer
+
+    from desktop_app.ui.errors import install_error_handling
     from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.welcome import should_show_welcome
 
     app = create_application()
+    install_error_handling()
+    settings = QSettings()
     window = MainWindow(data_folder=data)
+    geometry = settings.value(GEOMETRY_KEY)
+    if geometry is not None:
+        window.restoreGeometry(geometry)
     window.show()
-    return app.exec()
+    # An explicit project wins; otherwise continue where the last session ended, unless
+    # a dataset folder was asked for on the command line.
+    last = window.projects.last_project() if data is None else None
+    if project is not None or last is not None:
+        window.projects.open_project(Path(project) if project is not None else last, ask_first=False)
+    elif data is None and should_show_welcome(settings):
+        QTimer.singleShot(0, window.desktop.show_welcome)
+    code = app.exec()
+    settings.setValue(GEOMETRY_KEY, window.saveGeometry())
+    return code

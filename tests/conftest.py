@@ -5,9 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import tempfile
+
 # Before anything imports Qt or TensorFlow.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# QSettings (recent folders, window state...) and Keras' cache stay out of the real home.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="transfer-studio-tests-"))
+os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
+os.environ.setdefault("KERAS_HOME", str(_SANDBOX / "keras"))
 
 import numpy as np
 import pytest
@@ -18,9 +24,9 @@ SHARED_WEIGHTS = REPO.parent / "shared" / "weights" / "mobilenet_2_5_224_tf_no_t
 
 
 @pytest.fixture(autouse=True)
-def private_data_dir(tmp_path_factory, monkeypatch):
-    """Keep the demo dataset and caches out of the real user folder."""
-    folder = tmp_path_factory.getbasetemp() / "user-data"
+def private_data_dir(tmp_path, monkeypatch):
+    """Each test gets its own data folder: demo dataset, runs and caches don't mix."""
+    folder = tmp_path / "user-data"
     monkeypatch.setenv("TRANSFER_STUDIO_DATA_DIR", str(folder))
     return folder
 
@@ -50,8 +56,29 @@ def image_folder(tmp_path) -> Path:
     return make_image_folder(tmp_path / "data")
 
 
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> Path:
+    """A tiny finished run (demo shapes, fine-tuned, augmented), trained once per session."""
+    from trained_run import make_trained_run
+
+    return make_trained_run(tmp_path_factory.mktemp("trained"))
+
+
 @pytest.fixture
 def shared_weights() -> Path:
     if not SHARED_WEIGHTS.is_file():
         pytest.skip("../shared/weights/mobilenet_2_5_224_tf_no_top.h5 is not present")
     return SHARED_WEIGHTS
+
+
+@pytest.fixture(autouse=True)
+def discard_unsaved_changes(monkeypatch):
+    """A window closed at the end of a test must not wait on "Save the changes?" (a modal
+    box nobody answers offscreen): answer Discard unless the test says otherwise."""
+    import sys
+
+    module = sys.modules.get("desktop_app.ui.project_controller")
+    if module is not None:
+        from PySide6.QtWidgets import QMessageBox
+
+        monkeypatch.setattr(module, "ask_save_changes", lambda *_args: QMessageBox.StandardButton.Discard)

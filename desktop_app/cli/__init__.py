@@ -13,9 +13,9 @@ import sys
 from desktop_app import __version__
 from desktop_app.core.errors import UserError
 
-from desktop_app.cli import augment, model, scan, train
+from desktop_app.cli import augment, evaluate, model, scan, train
 
-COMMAND_MODULES = [train, augment, scan, model]
+COMMAND_MODULES = [train, augment, scan, model, evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--data", metavar="FOLDER", help="open this dataset folder in the app")
+    parser.add_argument("--project", metavar="FOLDER", help="open this project folder in the app")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window, load the demo dataset, build a small model, report and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(commands)
@@ -34,10 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command is None and args.self_test:
+            from desktop_app.cli.selftest import run_self_test
+
+            return run_self_test()
         if args.command is None:
             from desktop_app.app import run_gui
 
-            return run_gui(data=args.data)
+            return run_gui(data=args.data, project=args.project)
         return args.func(args)
     except UserError as e:
         print(f"Error: {e}", file=sys.stderr)

@@ -53,7 +53,8 @@ def register(commands) -> None:
     train.add_argument("--dropout", type=float, default=0.0, help="dropout rate before the output layer (0: none)")
     train.add_argument("--hidden-units", type=int, default=0, help="size of an extra dense layer in the head (0: none)")
     train.add_argument("--fine-tune-epochs", type=int, metavar="M",
-                       help="after feature extraction, M more epochs with the top of the base unfrozen (default 0)")
+                       help="after feature extraction, M more epochs with the top of the base unfrozen "
+                            "(default 0); with --resume, M more fine-tuning epochs for that run")
     train.add_argument("--unfreeze", type=int, metavar="N",
                        help="layers of the base to unfreeze for fine-tuning (default 10; BatchNorm stays frozen)")
     train.add_argument("--fine-tune-lr", type=float, metavar="LR", help="learning rate for fine-tuning (default: --lr / 10)")
@@ -104,10 +105,13 @@ def cmd_train(args) -> int:
 
     from desktop_app.core.model_builder import HeadSpec
     from desktop_app.core.training import TrainingConfig, TrainingJob
+    from desktop_app.core.training_config import plan_fine_tuning
 
     given = {field: getattr(args, option) for option, field in FINE_TUNE_OPTIONS.items()
              if getattr(args, option) is not None}
     if args.resume is not None:
+        if args.fine_tune_epochs is not None:  # "M more epochs of fine-tuning", as the Train page does
+            given = plan_fine_tuning(Path(args.resume), args.fine_tune_epochs, args.unfreeze, args.fine_tune_lr)
         job = TrainingJob.resume(Path(args.resume), on_event=print_event, **given)
     else:
         config = TrainingConfig(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from desktop_app.core.errors import UserError
 
 DEFAULT_BACKBONE = "efficientnet_v2_b0"
+BASE_LAYER_NAME = "base_model"  # the base's name inside the classifier
 
 _KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 # Keras MobileNet v1 spells the width in its file names like this.
@@ -187,7 +188,7 @@ def create_base(key: str, img_size: int, weights: str | None, alpha: float | Non
         if weights is None:
             raise
         raise UserError(_weights_failure(backbone, weights, e)) from e
-    model.name = "base_model"
+    model.name = BASE_LAYER_NAME
     return model
 
 

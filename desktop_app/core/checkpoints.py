@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -45,34 +46,55 @@ class ClassifierCheckpoint(keras.callbacks.ModelCheckpoint):
 class PublishCheckpoints(keras.callbacks.Callback):
     """Runs after the ModelCheckpoint callbacks and moves what they wrote into place.
 
-    An epoch whose loss went NaN is not published: the previous checkpoints stay.
+    Only files written in the current epoch are published. An epoch whose loss went NaN
+    publishes nothing; an epoch cut short by Stop publishes ``last`` but not ``best``
+    (its validation score may rest on part of the data), unless there is no best yet. Next to each checkpoint, a
+    ``.json`` file records the epoch and its history row, so a resume can tell exactly
+    where the checkpoint stands.
     """
 
-    def __init__(self, checkpoint_dir: Path, on_event: EventSink = ignore_event):
+    def __init__(self, checkpoint_dir: Path, on_event: EventSink = ignore_event,
+                 epoch_row: Callable[[int], dict | None] = lambda epoch: None):
         super().__init__()
         self.checkpoint_dir = Path(checkpoint_dir)
         self.on_event = on_event
+        self.epoch_row = epoch_row
+
+    def _clear_staging(self) -> None:
+        for kind in (BEST, LAST):
+            checkpoint_path(self.checkpoint_dir / STAGING, kind).unlink(missing_ok=True)
+
+    def on_train_begin(self, logs=None) -> None:
+        self._clear_staging()  # leftovers of a crash must never be published
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._clear_staging()
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        healthy = finite_loss(logs)
+        row = self.epoch_row(epoch + 1)
+        publish = {LAST} if finite_loss(logs) else set()
+        first_best = not checkpoint_path(self.checkpoint_dir, BEST).exists()
+        if publish and (first_best or not (row or {}).get("stopped")):
+            publish.add(BEST)
         for kind in (BEST, LAST):
             staged = checkpoint_path(self.checkpoint_dir / STAGING, kind)
             if not staged.exists():
                 continue
-            if not healthy:
+            if kind not in publish:
                 staged.unlink()
                 continue
             target = checkpoint_path(self.checkpoint_dir, kind)
             os.replace(staged, target)
             write_json_atomic(target.with_suffix(".json"), {
                 "kind": kind, "epoch": epoch + 1, "saved_at": time.time(),
-                "metrics": {k: float(v) for k, v in (logs or {}).items()},
+                "metrics": {k: float(v) for k, v in (logs or {}).items()}, "row": row,
             })
             self.on_event(CheckpointSaved(kind, target, epoch + 1))
 
 
 def checkpoint_callbacks(
-    checkpoint_dir: Path, on_event: EventSink = ignore_event, best_so_far: float | None = None, save_model=None
+    checkpoint_dir: Path, on_event: EventSink = ignore_event, best_so_far: float | None = None, save_model=None,
+    epoch_row: Callable[[int], dict | None] = lambda epoch: None,
 ) -> list[keras.callbacks.Callback]:
     """best.keras (by val_accuracy, not overwritten by a worse epoch after a resume) and last.keras."""
     staging = Path(checkpoint_dir) / STAGING
@@ -83,6 +105,5 @@ def checkpoint_callbacks(
             initial_value_threshold=best_so_far, save_model=save_model,
         ),
         ClassifierCheckpoint(checkpoint_path(staging, LAST), save_model=save_model),
-        PublishCheckpoints(checkpoint_dir, on_event),
+        PublishCheckpoints(checkpoint_dir, on_event, epoch_row),
     ]
-

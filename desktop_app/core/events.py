@@ -18,6 +18,7 @@ class PhaseStarted:
     learning_rate: float
     trainable_params: int
     detail: str = ""  # e.g. "top 10 layers of the base unfrozen", "fast mode"
+    continues: bool = False  # a resumed phase that was already under way
 
 
 @dataclass(frozen=True)

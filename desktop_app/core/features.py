@@ -20,7 +20,9 @@ from desktop_app.core.dataset import ImageFile
 from desktop_app.core.paths import user_data_dir
 from desktop_app.core.pipeline import make_dataset
 
-POOLING_LAYER_NAME = "pooling"
+from desktop_app.core.model_builder import POOLING_LAYER_NAME
+
+CACHE_ENTRIES = 40
 
 
 def feature_cache_dir() -> Path:
@@ -32,7 +34,7 @@ def cache_key(files: Sequence[ImageFile], model_identity: dict) -> str:
     h = hashlib.sha256(json.dumps(model_identity, sort_keys=True).encode())
     for f in files:
         st = os.stat(f.path)
-        h.update(f"{f.path}\0{f.label}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        h.update(os.fsencode(f.path) + f"\0{f.label}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:32]
 
 
@@ -88,7 +90,7 @@ def compute_features(
     for images, onehot in make_dataset(files, n_classes, img_size, batch_size):
         if should_stop():
             return None
-        features.append(extractor(images, training=False).numpy())
+        features.append(extractor.predict_on_batch(images))  # compiled, unlike an eager call
         labels.append(onehot.numpy())
         done += len(images)
         report(done, len(files))
@@ -97,4 +99,12 @@ def compute_features(
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
     np.savez(tmp, features=result[0], labels=result[1])
     os.replace(tmp, path)
+    prune_cache(keep=CACHE_ENTRIES)
     return result
+
+
+def prune_cache(keep: int) -> None:
+    """Keep the ``keep`` most recently written entries; features are cheap to recompute."""
+    entries = sorted(feature_cache_dir().glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        old.unlink(missing_ok=True)

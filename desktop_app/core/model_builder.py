@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass, field, replace
 
 from desktop_app.core.augmentation import AugmentationSpec
 from desktop_app.core.errors import UserError
-from desktop_app.core.backbones import DEFAULT_BACKBONE
+from desktop_app.core.backbones import BASE_LAYER_NAME, DEFAULT_BACKBONE
 from desktop_app.core.summary import ModelSummary, ParamCounts, SummaryNode
 
-BASE_LAYER_NAME = "base_model"
+POOLING_LAYER_NAME = "pooling"
 AUGMENTATION_LAYER_NAME = "data_augmentation"
 
 
@@ -62,7 +62,7 @@ def build_classifier(spec: ModelSpec):
     # so fine-tuning does not wreck the statistics learned on ImageNet.
     x = base(x, training=False)
     pooling = keras.layers.GlobalMaxPooling2D if spec.head.pooling == "max" else keras.layers.GlobalAveragePooling2D
-    x = pooling(name="pooling")(x)
+    x = pooling(name=POOLING_LAYER_NAME)(x)
     if spec.head.hidden_units:
         x = keras.layers.Dense(spec.head.hidden_units, activation="relu", name="hidden")(x)
     if spec.head.dropout:

@@ -87,5 +87,44 @@ def load_config(run_dir: Path) -> TrainingConfig:
     path = Path(run_dir) / CONFIG_FILE
     try:
         return TrainingConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{run_dir} is not a training run folder that can be resumed ({e}).") from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"{run_dir} is not a training run folder that can be resumed: its {CONFIG_FILE} "
+                        "is missing or damaged.") from None
+
+
+def history_at_checkpoint(history: list[dict], checkpoint_row: dict | None) -> list[dict]:
+    """The history as it was when the last checkpoint was written.
+
+    A crash can fall between writing history.json and publishing last.keras (either
+    order): resuming must continue from the checkpoint, so the history is cut back to
+    it, or completed with the row the checkpoint recorded.
+    """
+    if checkpoint_row is None:
+        return history
+    epoch = checkpoint_row["epoch"]
+    rows = [row for row in history if row["epoch"] <= epoch]
+    if not rows or rows[-1]["epoch"] < epoch:
+        rows.append(checkpoint_row)
+    return rows
+
+
+def plan_fine_tuning(
+    run_dir: Path, more_epochs: int, unfreeze_layers: int | None = None, learning_rate: float | None = None
+) -> dict:
+    """Settings that make ``TrainingJob.resume`` fine-tune ``more_epochs`` more epochs.
+
+    A feature-extraction phase that was stopped early ends where it stopped; a run
+    that was fine-tuned before goes on fine-tuning. The CLI and the Train page share this.
+    """
+    config = load_config(run_dir)
+    history = load_history(run_dir)
+    tuned = sum(1 for row in history if row.get("phase") == FINE_TUNING)
+    changes: dict = {
+        "epochs": min(len(history) - tuned, config.epochs),
+        "fine_tune_epochs": tuned + more_epochs,
+    }
+    if unfreeze_layers is not None:
+        changes["unfreeze_layers"] = unfreeze_layers
+    if learning_rate is not None:
+        changes["fine_tune_learning_rate"] = learning_rate
+    return changes

@@ -204,7 +204,7 @@ def _load_cache(root: Path) -> dict:
 def _save_cache(root: Path, entries: dict) -> None:
     try:
         write_json_atomic(cache_file(root), {"version": VALIDATOR_VERSION, "root": str(root), "files": entries})
-    except OSError as e:  # a cache is a nicety: never fail the check for it
+    except (OSError, UnicodeError) as e:  # a cache is a nicety: never fail the check for it
         log.warning("Could not save the validation cache: %s", e)
 
 

@@ -22,7 +22,7 @@ from desktop_app.core.augmentation import (
     FLIP_TITLES, FLIP_WORDS, PRESETS, SETTINGS, AugmentationSpec, describe_setting,
 )
 from desktop_app.core.dataset import DatasetIndex, ImageFile
-from desktop_app.ui.page import StepPage, styled_label
+from desktop_app.ui.page import StepPage, set_role, styled_label
 from desktop_app.ui.widgets.preview_grid import PreviewGrid, qimage_from_array
 from desktop_app.ui.workers import Task
 
@@ -372,10 +372,7 @@ class AugmentPanel(StepPage):
         self._set_status_role("error")
 
     def _set_status_role(self, role: str) -> None:
-        if self.status.property("role") != role:
-            self.status.setProperty("role", role)
-            self.status.style().unpolish(self.status)
-            self.status.style().polish(self.status)
+        set_role(self.status, role)
 
     def stop_background_work(self, msecs: int) -> None:
         self._debounce.stop()

@@ -24,7 +24,7 @@ from desktop_app.core.dataset import DatasetIndex, Split, SplitSettings, make_sp
 from desktop_app.core.demo_data import ensure_demo_dataset
 from desktop_app.core.errors import UserError
 from desktop_app.core.validation import ValidationProgress, validate_index
-from desktop_app.ui.page import StepPage, styled_label
+from desktop_app.ui.page import StepPage, named, set_role, styled_label
 from desktop_app.ui.widgets.thumbnail_grid import ThumbnailGrid
 from desktop_app.ui.workers import Task
 
@@ -56,13 +56,6 @@ def reveal_in_file_manager(path: Path) -> None:
         QProcess.startDetached("open", ["-R", str(path)])
     else:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
-
-
-def _name_control(widget: QWidget, name: str, accessible: str, tip: str) -> QWidget:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tip)
-    return widget
 
 
 class DataPanel(StepPage):
@@ -118,19 +111,19 @@ class DataPanel(StepPage):
     def _build_folder_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.path_edit = QLineEdit(readOnly=True, placeholderText="No folder chosen")
-        _name_control(self.path_edit, "datasetPath", "Dataset folder", "The folder whose photos are used.")
+        named(self.path_edit, "datasetPath", "Dataset folder", "The folder whose photos are used.")
         self.choose_button = QPushButton("Choose folder…")
-        _name_control(self.choose_button, "chooseFolderButton", "Choose folder",
+        named(self.choose_button, "chooseFolderButton", "Choose folder",
                       "Pick the folder whose sub-folders are your classes.")
         self.recent_button = QToolButton(text="Recent")
-        _name_control(self.recent_button, "recentFoldersButton", "Recent folders",
+        named(self.recent_button, "recentFoldersButton", "Recent folders",
                       "Open one of the folders you used before.")
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.recent_menu = QMenu(self.recent_button)
         self.recent_menu.setObjectName("recentFoldersMenu")
         self.recent_button.setMenu(self.recent_menu)
         self.demo_button = QPushButton("Use demo dataset")
-        _name_control(self.demo_button, "demoButton", "Use demo dataset",
+        named(self.demo_button, "demoButton", "Use demo dataset",
                       "Coloured shapes made by the app: circles, squares, stars and triangles.")
         row.addWidget(self.path_edit, 1)
         for widget in (self.choose_button, self.recent_button, self.demo_button):
@@ -145,7 +138,7 @@ class DataPanel(StepPage):
         layout.setContentsMargins(0, 10, 0, 0)
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="classSplitter")
         self.table = QTableWidget()
-        _name_control(self.table, "classTable", "Images per class",
+        named(self.table, "classTable", "Images per class",
                       "Usable photos per class: in the folder, and how many the model learns from "
                       "(Training) and is checked with (Validation).")
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -158,7 +151,7 @@ class DataPanel(StepPage):
         chart_layout = QVBoxLayout(chart_box)
         chart_layout.setContentsMargins(8, 0, 0, 0)
         self.chart = pg.PlotWidget(background="w")
-        _name_control(self.chart, "classChart", "Bar chart of images per class",
+        named(self.chart, "classChart", "Bar chart of images per class",
                       "Blue: photos to learn from. Orange: photos kept aside to check the model.")
         self.chart.setMenuEnabled(False)
         self.chart.setMouseEnabled(False, False)
@@ -211,14 +204,14 @@ class DataPanel(StepPage):
             button = QPushButton(text, checkable=True)
             tip = ("Choose your own percentage." if value is None else
                    f"Train on {value:g} % of the photos of each class; fewer photos train faster.")
-            _name_control(button, f"subset{'Custom' if value is None else int(value)}Button",
+            named(button, f"subset{'Custom' if value is None else int(value)}Button",
                           f"Use {text} of the photos", tip)
             self.subset_group.addButton(button)
             self.subset_buttons[value] = button
             subset_row.addWidget(button)
         self.subset_buttons[100.0].setChecked(True)
         self.custom_subset = QDoubleSpinBox(minimum=0.1, maximum=100.0, value=50.0, suffix=" %", decimals=1)
-        _name_control(self.custom_subset, "customSubsetSpin", "Custom percentage of the photos",
+        named(self.custom_subset, "customSubsetSpin", "Custom percentage of the photos",
                       "The percentage of each class's photos to use.")
         self.custom_subset.setEnabled(False)
         subset_row.addWidget(self.custom_subset)
@@ -229,11 +222,11 @@ class DataPanel(StepPage):
         grid.addWidget(QLabel("Keep"), 1, 0)
         val_row = QHBoxLayout()
         self.val_spin = QSpinBox(minimum=5, maximum=50, value=20, suffix=" %")
-        _name_control(self.val_spin, "valFractionSpin", "Percentage kept for validation",
+        named(self.val_spin, "valFractionSpin", "Percentage kept for validation",
                       "These photos are never learned from; they check how well the model does on new photos.")
         self.val_note = QLabel("for validation (checking the model on photos it did not learn from)")
         self.seed_spin = QSpinBox(minimum=0, maximum=999_999, value=42)
-        _name_control(self.seed_spin, "seedSpin", "Shuffle seed",
+        named(self.seed_spin, "seedSpin", "Shuffle seed",
                       "The same number picks the same photos every time; change it for another random pick.")
         val_row.addWidget(self.val_spin)
         val_row.addWidget(self.val_note, 1)
@@ -254,7 +247,7 @@ class DataPanel(StepPage):
         layout = QHBoxLayout(page)
         layout.setContentsMargins(0, 10, 0, 0)
         self.class_list = QListWidget()
-        _name_control(self.class_list, "photoClassList", "Classes", "Choose a class to see its photos.")
+        named(self.class_list, "photoClassList", "Classes", "Choose a class to see its photos.")
         self.class_list.setFixedWidth(220)
         self.thumbnails = ThumbnailGrid()
         layout.addWidget(self.class_list)
@@ -269,7 +262,7 @@ class DataPanel(StepPage):
         self.problems_note = styled_label("No problems found.", "explain", "problemsNote")
         layout.addWidget(self.problems_note)
         self.bad_table = QTableWidget(0, 3)
-        _name_control(self.bad_table, "badFilesTable", "Files that cannot be used",
+        named(self.bad_table, "badFilesTable", "Files that cannot be used",
                       "These files are left out of training. Fix or remove them, then open the folder again.")
         self.bad_table.setHorizontalHeaderLabels(["File", "Class", "Why it cannot be used"])
         self.bad_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -284,7 +277,7 @@ class DataPanel(StepPage):
         layout.addWidget(self.bad_table, 1)
         row = QHBoxLayout()
         self.reveal_button = QPushButton("Show in folder")
-        _name_control(self.reveal_button, "showInFolderButton", "Show in folder",
+        named(self.reveal_button, "showInFolderButton", "Show in folder",
                       "Open the folder that holds the selected file, to fix or delete it.")
         self.reveal_button.setEnabled(False)
         row.addStretch(1)
@@ -308,7 +301,7 @@ class DataPanel(StepPage):
         """Scan and check ``folder`` (None: the demo dataset) in the background."""
         if self._task is not None and self._task.is_running():
             self._pending = (folder,)  # the running check stops; this folder follows
-            self._task.worker.request_stop()
+            self._task.request_stop()
             return
         self._set_busy(True)
         self._set_message("", "explain")
@@ -358,11 +351,15 @@ class DataPanel(StepPage):
             return  # stopped on purpose for the next folder
         self.summary.setText("This folder cannot be used yet.")
         self._set_message(text, "error")
+        # Don't leave the previous folder silently in use for training.
+        self.index = None
+        self.split = None
+        self.table.setRowCount(0)
+        self.train_bars.setOpts(x=[], height=[])
+        self.val_bars.setOpts(x=[], y0=[], height=[])
 
     def _set_message(self, text: str, role: str) -> None:
-        self.message.setProperty("role", role)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        set_role(self.message, role)
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
@@ -394,6 +391,23 @@ class DataPanel(StepPage):
             self.val_note.setText(f"Validation photos come from the {source} folder.")
         else:
             self.val_note.setText("for validation (checking the model on photos it did not learn from)")
+
+    def set_split_settings(self, settings: SplitSettings) -> None:
+        """Show saved settings in the controls (a project being opened)."""
+        button = self.subset_buttons.get(float(settings.subset_percent), self.subset_buttons[None])
+        button.setChecked(True)
+        if button is self.subset_buttons[None]:
+            self.custom_subset.setValue(settings.subset_percent)
+        self.val_spin.setValue(round(settings.val_fraction * 100))
+        self.seed_spin.setValue(settings.seed)
+        self._update_split()
+
+    def is_loading(self) -> bool:
+        return self._task is not None and self._task.is_running()
+
+    def show_notice(self, text: str, role: str = "warning") -> None:
+        """A message under the summary, e.g. that a project's dataset folder is missing."""
+        self._set_message(text, role)
 
     def split_settings(self) -> SplitSettings:
         """What the Train step should pass to ``make_split``."""
@@ -562,17 +576,17 @@ class DataPanel(StepPage):
             self.recent_menu.addAction("No recent folders").setEnabled(False)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._dropped_folder(event) is not None:
+        if self.dropped_folder(event) is not None:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        folder = self._dropped_folder(event)
+        folder = self.dropped_folder(event)
         if folder is not None:
             event.acceptProposedAction()
             self.load(folder)
 
     @staticmethod
-    def _dropped_folder(event) -> str | None:
+    def dropped_folder(event) -> str | None:
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
         for url in urls:
             path = Path(url.toLocalFile()) if url.isLocalFile() else None

@@ -2,44 +2,31 @@
 
 from __future__ import annotations
 
-import platform
-
-from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication, QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QStackedWidget, QWidget,
+)
 
-from desktop_app import APP_NAME, __version__
+from desktop_app import APP_NAME
 from desktop_app.core.errors import UserError
 from desktop_app.ui.augment_panel import AugmentPanel
 from desktop_app.ui.data_panel import DataPanel
 from desktop_app.ui.model_panel import ModelPanel
-from desktop_app.ui.page import UpcomingStepPage
+from desktop_app.ui.evaluate_panel import EvaluatePanel
+from desktop_app.ui.export_panel import ExportPanel
 from desktop_app.ui.train_panel import QUICK_SUBSET, TrainPanel
+from desktop_app.ui.project_controller import ProjectController
+from desktop_app.ui.window_actions import about_html, install_desktop_actions
 
 STEPS = ("Data", "Augment", "Model", "Train", "Evaluate", "Export")
-
-
-def _upcoming_pages() -> list[UpcomingStepPage]:
-    return [
-        UpcomingStepPage(
-            "5. Evaluate: where does it go wrong?",
-            "Test the model on photos it did not learn from, and see which classes it mixes up.",
-            ["a confusion matrix you can click, per-class scores and the most-wrong photos",
-             "predictions on new photos you drop onto the page"],
-        ),
-        UpcomingStepPage(
-            "6. Export: take your model with you",
-            "Save the trained model in formats other programs and phones can use, with a lab report.",
-            ["Keras, SavedModel and TensorFlow Lite files, checked after writing",
-             "a one-click HTML lab report"],
-        ),
-    ]
 
 
 class MainWindow(QMainWindow):
     def __init__(self, data_folder: str | None = None):
         super().__init__()
+        self._closing_after_training = False
+        self.setAcceptDrops(True)
         self.setWindowTitle(APP_NAME)
         self.resize(1200, 780)
 
@@ -65,7 +52,13 @@ class MainWindow(QMainWindow):
         self.model_panel.unfreeze_spin.valueChanged.connect(self.train_panel.set_unfreeze_layers)
         for signal in (self.data_panel.datasetChanged, self.data_panel.splitChanged, self.augment_panel.specChanged):
             signal.connect(self.train_panel.update_mode)
-        for page in [self.data_panel, self.augment_panel, self.model_panel, self.train_panel, *_upcoming_pages()]:
+        self.evaluate_panel = EvaluatePanel()
+        self.export_panel = ExportPanel()
+        # The Evaluate and Export pages follow the latest run.
+        self.train_panel.runFinished.connect(self.evaluate_panel.set_run)
+        self.train_panel.runFinished.connect(self.export_panel.set_run)
+        for page in [self.data_panel, self.augment_panel, self.model_panel, self.train_panel, self.evaluate_panel,
+                     self.export_panel]:
             self.pages.addWidget(page)
         self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.steps.setCurrentRow(0)
@@ -78,6 +71,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self._build_menus()
+        self.projects = ProjectController(self, start_dataset=data_folder)
+        self.desktop = install_desktop_actions(self)
         self.statusBar().showMessage("Ready")
         self.data_panel.datasetChanged.connect(
             lambda index: self.statusBar().showMessage(f"Dataset: {index.root}")
@@ -86,7 +81,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open dataset folder…", self, shortcut=QKeySequence.StandardKey.Open)
+        open_action = QAction("Open &dataset folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
         open_action.triggered.connect(self.data_panel.choose_folder)
         demo_action = QAction("Use the &demo dataset", self)
         demo_action.triggered.connect(lambda: self.data_panel.load(None))
@@ -109,13 +104,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"<h3>{APP_NAME} {__version__}</h3>"
-            "<p>Train image classifiers by transfer learning, without programming.</p>"
-            f"<p>Python {platform.python_version()}, Qt for Python {pyside_version}</p>",
-        )
+        QMessageBox.about(self, f"About {APP_NAME}", about_html())
 
     def training_fields(self) -> dict:
         """What the Data, Augment and Model steps decided, as TrainingConfig fields."""
@@ -133,12 +122,46 @@ class MainWindow(QMainWindow):
     def go_to_step(self, name: str) -> None:
         self.steps.setCurrentRow(STEPS.index(name))
 
+    # A folder dropped anywhere on the window (outside pages with drop zones of their own)
+    # opens it as the dataset.
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self.data_panel.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.data_panel.dropped_folder(event) is not None:
+            self.go_to_step("Data")
+        self.data_panel.dropEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        # Training first: it stops after the current batch and writes its checkpoint.
-        if self.train_panel.task is not None and self.train_panel.task.is_running():
-            self.statusBar().showMessage("Stopping training and saving a checkpoint…")
-        self.train_panel.stop_background_work(30_000)
-        self.data_panel.stop_background_work(3000)
-        self.augment_panel.stop_background_work(3000)
-        self.model_panel.stop_background_work(3000)
+        task = self.train_panel.task
+        if task is not None and task.is_running():
+            # Don't freeze the window while training winds down: stop it, close when it is done.
+            event.ignore()
+            if self._closing_after_training:
+                self._offer_quit_anyway()
+                return
+            if not self.projects.confirm_close():
+                return
+            self._closing_after_training = True
+            self.statusBar().showMessage("Stopping training after this batch; the window closes once the "
+                                         "checkpoint is saved…")
+            self.train_panel.stop()
+            task.finished.connect(self.close)
+            return
+        if not self._closing_after_training and not self.projects.confirm_close():
+            event.ignore()  # unsaved work: the user chose Cancel
+            return
+        for panel in (self.data_panel, self.augment_panel, self.model_panel, self.evaluate_panel,
+                      self.export_panel):
+            panel.stop_background_work(3000)
         event.accept()
+
+    def _offer_quit_anyway(self) -> None:
+        answer = QMessageBox.question(
+            self, "Training is still stopping",
+            "Training is finishing its batch and saving a checkpoint. Quit now anyway? The checkpoints "
+            "saved before stay intact; only this last one may be lost.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.train_panel.task.finished.disconnect(self.close)
+            QApplication.instance().quit()

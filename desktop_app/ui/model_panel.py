@@ -18,14 +18,15 @@ from desktop_app.core.model_builder import (
 )
 from desktop_app.core.summary import ModelSummary
 from desktop_app.core.weights import DownloadProgress, weights_info
-from desktop_app.ui.page import StepPage, styled_label
+from desktop_app.ui.page import StepPage, named, set_role, styled_label
 from desktop_app.ui.widgets.model_tree import BATCH_NORM_TIP, ModelTreeWidget
 from desktop_app.ui.workers import Task
 
 DEFAULT_LEARNING_RATE = 1e-3
 NO_WEIGHTS_WARNING = (
-    "Without pretrained weights the base starts from random numbers: it must learn to see from your "
-    "photos alone, which takes far longer and usually ends much less accurate. Freezing it would make no sense."
+    "Without pretrained weights the base starts from random numbers and, frozen, only passes on noise: "
+    "the head can hardly learn and results stay near guessing. Try it once to see what pretrained "
+    "weights are worth, or fine-tune many layers for many epochs so the base learns to see."
 )
 
 
@@ -52,13 +53,6 @@ def import_weights_file(path: str, key: str, alpha: float | None, img_size: int,
     return import_weights(path, key, alpha, img_size)
 
 
-def _tip(widget: QWidget, name: str, accessible: str, tip: str) -> QWidget:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tip)
-    return widget
-
-
 class ModelPanel(StepPage):
     specChanged = Signal()
 
@@ -76,6 +70,7 @@ class ModelPanel(StepPage):
         self._build_task: Task | None = None
         self._weights_task: Task | None = None
         self._dirty = True
+        self._wanted_unfreeze: int | None = None  # a saved choice waiting for the built model
         self._debounce = QTimer(self, singleShot=True, interval=300)
         self._debounce.timeout.connect(self.rebuild)
 
@@ -110,16 +105,16 @@ class ModelPanel(StepPage):
 
         base_box = QGroupBox("Pretrained base", objectName="baseGroup")
         form = QFormLayout(base_box)
-        self.base_combo = _tip(QComboBox(), "baseCombo", "Pretrained base",
+        self.base_combo = named(QComboBox(), "baseCombo", "Pretrained base",
                                "The network that already knows how to see. EfficientNetV2-B0 is a good start.")
         for key, backbone in BACKBONES.items():
             self.base_combo.addItem(backbone.label, key)
             self.base_combo.setItemData(self.base_combo.count() - 1, backbone.description, Qt.ItemDataRole.ToolTipRole)
         self.base_combo.setCurrentIndex(self.base_combo.findData(DEFAULT_BACKBONE))
         self.description = styled_label("", "explain", "baseDescription")
-        self.alpha_combo = _tip(QComboBox(), "alphaCombo", "Width",
+        self.alpha_combo = named(QComboBox(), "alphaCombo", "Width",
                                 "MobileNets come in widths: narrower is smaller and faster, wider is more accurate.")
-        self.size_spin = _tip(QSpinBox(minimum=32, maximum=600, singleStep=16, suffix=" px"), "imageSizeSpin",
+        self.size_spin = named(QSpinBox(minimum=32, maximum=600, singleStep=16, suffix=" px"), "imageSizeSpin",
                               "Image size", "Photos are resized to this many pixels square before the network "
                               "sees them. The base's own size works best; smaller is faster.")
         form.addRow("Base:", self.base_combo)
@@ -130,15 +125,15 @@ class ModelPanel(StepPage):
 
         head_box = QGroupBox("Head (the new layers that learn your classes)", objectName="headGroup")
         form = QFormLayout(head_box)
-        self.pooling_combo = _tip(QComboBox(), "poolingCombo", "Pooling",
+        self.pooling_combo = named(QComboBox(), "poolingCombo", "Pooling",
                                   "How the base's picture of features becomes one list of numbers: the average "
                                   "over the whole photo, or the strongest value anywhere.")
         self.pooling_combo.addItem("Average", "avg")
         self.pooling_combo.addItem("Maximum", "max")
-        self.dropout_spin = _tip(QDoubleSpinBox(minimum=0.0, maximum=0.9, singleStep=0.1, decimals=1), "dropoutSpin",
+        self.dropout_spin = named(QDoubleSpinBox(minimum=0.0, maximum=0.9, singleStep=0.1, decimals=1), "dropoutSpin",
                                  "Dropout", "While training, randomly ignore this fraction of the numbers, so the "
                                  "head cannot rely on a few of them. 0 switches it off; 0.2 is common.")
-        self.hidden_spin = _tip(QSpinBox(minimum=0, maximum=2048, singleStep=32, specialValueText="none"),
+        self.hidden_spin = named(QSpinBox(minimum=0, maximum=2048, singleStep=32, specialValueText="none"),
                                 "hiddenUnitsSpin", "Hidden layer size",
                                 "An extra layer of this many units before the output; none is usually enough.")
         form.addRow("Pooling:", self.pooling_combo)
@@ -160,15 +155,16 @@ class ModelPanel(StepPage):
         scroll = QScrollArea(objectName="modelSettings")
         scroll.setWidget(column)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # texts wrap instead
         scroll.setMinimumWidth(360)
         return scroll
 
     def _weights_box(self) -> QGroupBox:
         box = QGroupBox("Pretrained weights", objectName="weightsGroup")
         layout = QVBoxLayout(box)
-        self.imagenet_radio = _tip(QRadioButton("ImageNet weights (recommended)"), "imagenetWeightsRadio",
+        self.imagenet_radio = named(QRadioButton("ImageNet weights (recommended)"), "imagenetWeightsRadio",
                                    "Use ImageNet weights", "Start from what the base learned on 1.4 million photos.")
-        self.no_weights_radio = _tip(QRadioButton("No pretrained weights"), "noWeightsRadio",
+        self.no_weights_radio = named(QRadioButton("No pretrained weights"), "noWeightsRadio",
                                      "No pretrained weights", NO_WEIGHTS_WARNING)
         self.imagenet_radio.setChecked(True)
         group = QButtonGroup(box)
@@ -178,12 +174,12 @@ class ModelPanel(StepPage):
         self.weights_warning = styled_label(NO_WEIGHTS_WARNING, "warning", "noWeightsWarning")
         self.weights_warning.hide()
         row = QHBoxLayout()
-        self.download_button = _tip(QPushButton("Download"), "downloadWeightsButton", "Download weights",
+        self.download_button = named(QPushButton("Download"), "downloadWeightsButton", "Download weights",
                                     "Download the ImageNet weights from Keras' server into Keras' cache, "
                                     "so later runs work without internet.")
-        self.cancel_button = _tip(QPushButton("Cancel"), "cancelDownloadButton", "Cancel download",
+        self.cancel_button = named(QPushButton("Cancel"), "cancelDownloadButton", "Cancel download",
                                   "Stop the download; nothing half-downloaded is kept.")
-        self.import_button = _tip(QPushButton("Import file…"), "importWeightsButton", "Import weights file",
+        self.import_button = named(QPushButton("Import file…"), "importWeightsButton", "Import weights file",
                                   "No internet? Choose a copy of the weights file (e.g. from a USB stick). "
                                   "It is checked against the network before it is used.")
         self.cancel_button.hide()
@@ -213,24 +209,24 @@ class ModelPanel(StepPage):
         row = QHBoxLayout()
         label = QLabel("Unfreeze the top N layers of the base:")
         label.setToolTip(tip)
-        self.unfreeze_slider = _tip(QSlider(Qt.Orientation.Horizontal), "unfreezeSlider", "Layers to unfreeze", tip)
-        self.unfreeze_spin = _tip(QSpinBox(), "unfreezeSpin", "Layers to unfreeze", tip)
+        self.unfreeze_slider = named(QSlider(Qt.Orientation.Horizontal), "unfreezeSlider", "Layers to unfreeze", tip)
+        self.unfreeze_spin = named(QSpinBox(), "unfreezeSpin", "Layers to unfreeze", tip)
         self.unfreeze_spin.setMinimumWidth(80)
         self.unfreeze_slider.valueChanged.connect(self.unfreeze_spin.setValue)
         self.unfreeze_spin.valueChanged.connect(self.unfreeze_slider.setValue)
         self.unfreeze_spin.valueChanged.connect(self._show_unfreeze)
-        self.cut_button = _tip(QPushButton("Unfreeze from selected layer"), "unfreezeFromSelectedButton",
+        self.cut_button = named(QPushButton("Cut at selected layer"), "unfreezeFromSelectedButton",
                                "Unfreeze from selected layer",
                                "Select a layer inside base_model, then press this: it and every layer above it "
                                "become trainable (BatchNorm layers stay frozen).")
         self.cut_button.clicked.connect(self.unfreeze_from_selected)
-        row.addWidget(label)
         row.addWidget(self.unfreeze_slider, 1)
         row.addWidget(self.unfreeze_spin)
         row.addWidget(self.cut_button)
         self.lr_label = styled_label("", "explain", "fineTuneLearningRate")
         self.lr_label.setToolTip("Fine-tuning uses a learning rate 10 times lower, so the pretrained layers "
                                  "change only a little and do not forget what they know.")
+        layout.addWidget(label)
         layout.addLayout(row)
         layout.addWidget(self.lr_label)
         self._set_unfreeze_range(0)
@@ -260,7 +256,15 @@ class ModelPanel(StepPage):
 
     @property
     def unfreeze_layers(self) -> int:
+        if self._wanted_unfreeze is not None:
+            return self._wanted_unfreeze
         return self.unfreeze_spin.value()
+
+    def set_unfreeze_layers(self, n: int) -> None:
+        """Restore a saved choice; kept until the model is built and has that many layers."""
+        self._wanted_unfreeze = n
+        if self.unfreeze_spin.maximum() > 0:
+            self._set_unfreeze_range(self.unfreeze_spin.maximum())
 
     def model_spec(self) -> ModelSpec:
         return ModelSpec(self.n_classes, backbone=self.backbone, alpha=self.alpha, img_size=self.img_size,
@@ -332,12 +336,12 @@ class ModelPanel(StepPage):
 
     def _build_failed(self, text: str) -> None:
         self.status.setText(text)
-        self.status.setProperty("role", "error")
+        set_role(self.status, "error")
 
     def _show_summary(self, summary: ModelSummary) -> None:
         self._summary = summary
         spec = self.model_spec()
-        self.status.setProperty("role", "explain")
+        set_role(self.status, "explain")
         self.status.setText(f"{get_backbone(spec.backbone).label} at {spec.img_size} px, {spec.n_classes} classes. "
                             "Expand base_model to see its layers.")
         base = summary.root.find(BASE_LAYER_NAME)
@@ -350,6 +354,9 @@ class ModelPanel(StepPage):
         self.unfreeze_slider.setEnabled(n_layers > 0)
         self.unfreeze_spin.setEnabled(n_layers > 0)
         self.cut_button.setEnabled(n_layers > 0)
+        if n_layers > 0 and getattr(self, "_wanted_unfreeze", None) is not None:
+            wanted, self._wanted_unfreeze = self._wanted_unfreeze, None
+            self.unfreeze_spin.setValue(min(wanted, n_layers))
 
     def _show_unfreeze(self) -> None:
         n = self.unfreeze_spin.value()
@@ -399,7 +406,7 @@ class ModelPanel(StepPage):
 
     def cancel_download(self) -> None:
         if self._weights_task is not None:
-            self._weights_task.worker.request_stop()
+            self._weights_task.request_stop()
 
     def choose_import_file(self) -> None:
         info = weights_info(self.backbone, self.alpha, self.img_size)

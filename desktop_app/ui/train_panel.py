@@ -16,11 +16,12 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.events import (
     BatchEnd, CheckpointSaved, EpochEnd, Estimate, Failed, Finished, Message, PhaseStarted, Progress,
 )
+from desktop_app.core.model_builder import fine_tune_learning_rate
 from desktop_app.core.runs import list_checkpoints, list_runs, new_run_dir, restore_checkpoint, runs_dir
 from desktop_app.core.training_config import (
-    FINE_TUNING, TrainingConfig, fast_mode_decision, load_config, load_history,
+    FINE_TUNING, TrainingConfig, fast_mode_decision, load_history, plan_fine_tuning,
 )
-from desktop_app.ui.page import StepPage, styled_label
+from desktop_app.ui.page import StepPage, named, set_role, styled_label
 from desktop_app.ui.widgets.training_curves import TrainingCurves
 from desktop_app.ui.workers import Task, run_training
 
@@ -38,11 +39,8 @@ def format_seconds(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def _named(widget: QWidget, name: str, accessible: str, tip: str) -> QWidget:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tip)
-    return widget
+def fine_tune_label(detail: str, learning_rate: float) -> str:
+    return f"fine-tuning: {detail}, learning rate {learning_rate:g}"
 
 
 def _start_job(config: TrainingConfig):
@@ -77,6 +75,7 @@ class TrainPanel(StepPage):
             parent,
         )
         self.config_source = config_source
+        self.runs_parent: Path | None = None  # the open project's runs/ folder; None: runs_dir()
         self.task: Task | None = None
         self.run_dir: Path | None = None
         self.phase_epochs: tuple[int, int] = (0, 0)
@@ -114,26 +113,26 @@ class TrainPanel(StepPage):
     def _settings_box(self) -> QGroupBox:
         box = QGroupBox("Settings")
         form = QFormLayout(box)
-        self.epochs = _named(QSpinBox(minimum=1, maximum=1000, value=5), "epochsSpin", "Epochs",
+        self.epochs = named(QSpinBox(minimum=1, maximum=1000, value=5), "epochsSpin", "Epochs",
                              "An epoch is one pass over all the training photos. More epochs: more learning, "
                              "but too many and the model memorises the photos instead of learning the classes.")
-        self.batch_size = _named(QSpinBox(minimum=1, maximum=1024, value=32), "batchSizeSpin", "Batch size",
+        self.batch_size = named(QSpinBox(minimum=1, maximum=1024, value=32), "batchSizeSpin", "Batch size",
                                  "How many photos the model looks at before each small correction. Smaller "
                                  "batches need less memory; larger ones are steadier.")
-        self.learning_rate = _named(QDoubleSpinBox(decimals=5, minimum=0.00001, maximum=1.0, value=0.001,
+        self.learning_rate = named(QDoubleSpinBox(decimals=5, minimum=0.00001, maximum=1.0, value=0.001,
                                                    singleStep=0.0005), "learningRateSpin", "Learning rate",
                                     "How big each correction is. Too big and learning jumps around; too small "
                                     "and it crawls. 0.001 is a good start with Adam.")
-        self.optimizer = _named(QComboBox(), "optimizerCombo", "Optimizer",
+        self.optimizer = named(QComboBox(), "optimizerCombo", "Optimizer",
                                 "The method that turns mistakes into corrections. Adam adapts its steps by "
                                 "itself and is the usual choice.")
         for label, key in (("Adam (recommended)", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop")):
             self.optimizer.addItem(label, key)
-        self.fast = _named(QCheckBox("Use fast mode when it applies"), "fastCheck", "Fast mode",
+        self.fast = named(QCheckBox("Use fast mode when it applies"), "fastCheck", "Fast mode",
                            "With the base frozen and augmentation off, the base looks at each photo once and "
                            "only the head trains: much faster, same result.")
         self.fast.setChecked(True)
-        self.quick_button = _named(QPushButton("Quick experiment"), "quickExperimentButton", "Quick experiment",
+        self.quick_button = named(QPushButton("Quick experiment"), "quickExperimentButton", "Quick experiment",
                                    f"Try ideas fast: {QUICK_SUBSET:g} % of the photos, {QUICK_EPOCHS} epochs.")
         form.addRow("Epochs", self.epochs)
         form.addRow("Batch size", self.batch_size)
@@ -147,18 +146,18 @@ class TrainPanel(StepPage):
         return box
 
     def _fine_tune_box(self) -> QGroupBox:
-        box = _named(QGroupBox("Then fine-tune"), "fineTuneGroup", "Fine-tune after training",
+        box = named(QGroupBox("Then fine-tune"), "fineTuneGroup", "Fine-tune after training",
                      "Fine-tuning unfreezes the top layers of the pretrained base so they adapt a little to "
                      "your photos, at a 10 times lower learning rate.")
         box.setCheckable(True)
         box.setChecked(False)
         form = QFormLayout(box)
-        self.fine_tune_epochs = _named(QSpinBox(minimum=1, maximum=1000, value=5), "fineTuneEpochsSpin",
+        self.fine_tune_epochs = named(QSpinBox(minimum=1, maximum=1000, value=5), "fineTuneEpochsSpin",
                                        "Fine-tuning epochs", "Extra epochs with the top of the base unfrozen.")
-        self.unfreeze = _named(QSpinBox(minimum=1, maximum=1000, value=10), "unfreezeSpin", "Layers to unfreeze",
+        self.unfreeze = named(QSpinBox(minimum=1, maximum=1000, value=10), "unfreezeSpin", "Layers to unfreeze",
                                "How many layers at the top of the base may change. Batch-normalisation layers "
                                "stay frozen: their statistics come from millions of ImageNet photos.")
-        self.fine_tune_lr = _named(QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1.0, singleStep=0.00005),
+        self.fine_tune_lr = named(QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1.0, singleStep=0.00005),
                                    "fineTuneLrSpin", "Fine-tuning learning rate",
                                    "Smaller steps, so the pretrained layers change only a little. "
                                    "Automatic: the learning rate divided by 10.")
@@ -175,13 +174,13 @@ class TrainPanel(StepPage):
 
     def _buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.start_button = _named(QPushButton("Start"), "startButton", "Start training",
+        self.start_button = named(QPushButton("Start"), "startButton", "Start training",
                                    "Train a new run with these settings.")
-        self.stop_button = _named(QPushButton("Stop"), "stopButton", "Stop training",
+        self.stop_button = named(QPushButton("Stop"), "stopButton", "Stop training",
                                   "Stop after the current batch; the checkpoints are kept and you can resume.")
-        self.resume_button = _named(QPushButton("Resume"), "resumeButton", "Resume the run",
+        self.resume_button = named(QPushButton("Resume"), "resumeButton", "Resume the run",
                                     "Continue the last stopped run where it left off.")
-        self.fine_tune_button = _named(QPushButton("Fine-tune"), "fineTuneButton", "Fine-tune this run",
+        self.fine_tune_button = named(QPushButton("Fine-tune"), "fineTuneButton", "Fine-tune this run",
                                        "Unfreeze the top of the base and continue this run on the same timeline.")
         self.start_button.setStyleSheet("font-weight: 600;")
         for button in (self.start_button, self.stop_button, self.resume_button, self.fine_tune_button):
@@ -194,8 +193,8 @@ class TrainPanel(StepPage):
 
     def _progress_area(self) -> QVBoxLayout:
         area = QVBoxLayout()
-        self.epoch_bar = _named(QProgressBar(), "epochProgress", "Epochs done", "Epochs done in this run.")
-        self.batch_bar = _named(QProgressBar(), "batchProgress", "Progress in this epoch",
+        self.epoch_bar = named(QProgressBar(), "epochProgress", "Epochs done", "Epochs done in this run.")
+        self.batch_bar = named(QProgressBar(), "batchProgress", "Progress in this epoch",
                                 "Batches done in the current epoch.")
         bars = QHBoxLayout()
         for bar in (self.epoch_bar, self.batch_bar):
@@ -210,29 +209,31 @@ class TrainPanel(StepPage):
         area.addWidget(self.time_label)
         return area
 
-    def _checkpoint_area(self) -> QHBoxLayout:
-        area = QHBoxLayout()
-        self.checkpoints = _named(QTableWidget(0, 5), "checkpointTable", "Checkpoints",
-                                  "Saved copies of the model. 'best' has the highest validation accuracy.")
-        self.checkpoints.setHorizontalHeaderLabels(["Kind", "Epoch", "Val. acc.", "Val. loss", "Saved"])
+    def _checkpoint_area(self) -> QVBoxLayout:
+        area = QVBoxLayout()
+        self.checkpoints = named(QTableWidget(0, 5), "checkpointTable", "Checkpoints",
+                                 "Saved copies of the model. 'best' has the highest validation accuracy.")
+        self.checkpoints.setHorizontalHeaderLabels(
+            ["Checkpoint", "Epoch", "Validation accuracy", "Validation loss", "Saved at"])
         self.checkpoints.verticalHeader().hide()
         self.checkpoints.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.checkpoints.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.checkpoints.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.checkpoints.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.checkpoints.setFixedHeight(110)
-        side = QVBoxLayout()
-        self.restore_button = _named(QPushButton("Restore"), "restoreButton", "Restore checkpoint",
-                                     "Use the selected checkpoint as this run's model for evaluation and export.")
-        self.compare = _named(QComboBox(), "compareCombo", "Compare with an earlier run",
-                              "Draw an earlier run's validation curves, dashed, for comparison.")
+        self.checkpoints.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.checkpoints.setFixedHeight(104)
+        row = QHBoxLayout()
+        self.restore_button = named(QPushButton("Restore"), "restoreButton", "Restore checkpoint",
+                                    "Use the selected checkpoint as this run's model for evaluation and export.")
+        self.compare = named(QComboBox(), "compareCombo", "Compare with an earlier run",
+                             "Draw an earlier run's validation curves, dashed, for comparison.")
         self.compare.setMinimumContentsLength(18)
-        side.addWidget(self.restore_button)
-        side.addWidget(QLabel("Compare with an earlier run:"))
-        side.addWidget(self.compare)
-        side.addStretch(1)
-        area.addWidget(self.checkpoints, 3)
-        area.addLayout(side, 2)
+        row.addWidget(self.restore_button)
+        row.addStretch(1)
+        row.addWidget(QLabel("Compare with an earlier run:"))
+        row.addWidget(self.compare, 2)
+        area.addWidget(self.checkpoints)
+        area.addLayout(row)
         self.restore_button.clicked.connect(self.restore_selected)
         self.compare.currentIndexChanged.connect(self._overlay_selected)
         self.refresh_runs()
@@ -240,7 +241,7 @@ class TrainPanel(StepPage):
 
     # ----- settings -----
     def _update_fine_tune_lr(self) -> None:
-        auto = self.learning_rate.value() / 10
+        auto = fine_tune_learning_rate(self.learning_rate.value())
         self.auto_lr_note.setText(f"Automatic fine-tuning rate: {auto:g} (learning rate ÷ 10)")
 
     def set_unfreeze_layers(self, n: int) -> None:
@@ -256,7 +257,7 @@ class TrainPanel(StepPage):
         backbone = fields.get("backbone", "efficientnet_v2_b0")
         lr = self.fine_tune_lr.value()
         fields.update(
-            out=out or new_run_dir(backbone), epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+            out=out or new_run_dir(backbone, self.runs_parent), epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=self.learning_rate.value(), optimizer=self.optimizer.currentData(),
             fine_tune_epochs=self.fine_tune_epochs.value() if self.fine_tune_box.isChecked() else 0,
             unfreeze_layers=self.unfreeze.value(), fine_tune_learning_rate=lr or None,
@@ -287,7 +288,7 @@ class TrainPanel(StepPage):
         self._launch(_start_job(config), f"Starting a new run in {self.run_dir}…")
 
     def resume(self) -> None:
-        run = self.run_dir or next((r.path for r in list_runs() if r.history), None)
+        run = self.run_dir or next((r.path for r in list_runs(self.runs_parent) if r.history), None)
         if run is None:
             self._show_status("There is no run to resume yet.", error=True)
             return
@@ -298,20 +299,28 @@ class TrainPanel(StepPage):
             self._show_status("Train a run first, then fine-tune it.", error=True)
             return
         try:
-            feature_epochs = load_config(self.run_dir).epochs
+            changes = plan_fine_tuning(self.run_dir, self.fine_tune_epochs.value(), self.unfreeze.value(),
+                                       self.fine_tune_lr.value() or None)
         except UserError as e:
             self._show_status(str(e), error=True)
             return
-        history = load_history(self.run_dir)
-        tuned = sum(1 for row in history if row.get("phase") == FINE_TUNING)
-        changes = {
-            # A feature-extraction phase that was stopped early ends where it stopped.
-            "epochs": min(len(history) - tuned, feature_epochs),
-            "fine_tune_epochs": tuned + self.fine_tune_epochs.value(),
-            "unfreeze_layers": self.unfreeze.value(),
-            "fine_tune_learning_rate": self.fine_tune_lr.value() or None,
-        }
         self._continue(self.run_dir, changes, f"Fine-tuning the top {self.unfreeze.value()} layers…")
+
+    def show_run(self, run_dir: Path | None) -> None:
+        """Show a finished run's curves and checkpoints (a project being opened); None clears."""
+        if self.task is not None and self.task.is_running():
+            return
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.curves.clear()
+        self.checkpoints.setRowCount(0)
+        if self.run_dir is not None:
+            self.curves.set_history(load_history(self.run_dir))
+            self._fill_checkpoints()
+            self._show_status(f"Last run: {self.run_dir.name}. Press Start for a new one, or Fine-tune it.")
+        else:
+            self._show_status("Press Start to train.")
+        self.refresh_runs()
+        self._set_running(False)
 
     def _continue(self, run_dir: Path, changes: dict, text: str) -> None:
         self.run_dir = Path(run_dir)
@@ -336,7 +345,7 @@ class TrainPanel(StepPage):
 
     def stop(self) -> None:
         if self.task is not None and self.task.is_running():
-            self.task.worker.request_stop()
+            self.task.request_stop()
             self._show_status("Stopping after this batch…")
 
     def stop_background_work(self, msecs: int) -> bool:
@@ -377,14 +386,17 @@ class TrainPanel(StepPage):
                 self._show_status(f"Epoch {event.epoch}: {acc:.0%} of the validation photos right")
         elif isinstance(event, PhaseStarted):
             self.epoch_bar.setMaximum(event.last_epoch)
-            if event.phase == FINE_TUNING:
-                self.curves.mark_phase(event.first_epoch - 1,
-                                       f"fine-tuning: {event.detail}, learning rate {event.learning_rate:g}")
-            self._show_status(f"{event.phase.replace('_', ' ').capitalize()}: epochs {event.first_epoch} to "
-                              f"{event.last_epoch}, {event.trainable_params:,} numbers learning")
+            if event.phase == FINE_TUNING and not event.continues:
+                self.curves.mark_phase(event.first_epoch - 1, fine_tune_label(event.detail, event.learning_rate))
+            what = ("Fine-tuning the top of the base" if event.phase == FINE_TUNING
+                    else "Training the new head (the base stays frozen)")
+            self._show_status(f"{what}: epochs {event.first_epoch} to {event.last_epoch}, "
+                              f"{event.trainable_params:,} weights learning")
         elif isinstance(event, Estimate):
-            self.time_label.setText(f"About {format_seconds(event.seconds_per_epoch)} per epoch, "
-                                    f"{format_seconds(event.seconds_left)} left")
+            left = f"about {format_seconds(event.seconds_left)} left"
+            if event.seconds_per_epoch:
+                left = f"About {format_seconds(event.seconds_per_epoch)} per epoch, {left}"
+            self.time_label.setText(left[0].upper() + left[1:])
         elif isinstance(event, Progress):
             self.batch_bar.setMaximum(event.total)
             self.batch_bar.setValue(event.done)
@@ -411,7 +423,7 @@ class TrainPanel(StepPage):
         for row, info in enumerate(entries):
             acc, loss = info.metrics.get("val_accuracy"), info.metrics.get("val_loss")
             cells = [info.kind, str(info.epoch), "" if acc is None else f"{acc:.1%}",
-                     "" if loss is None else f"{loss:.3f}", time.strftime("%H:%M:%S", time.localtime(info.saved_at))]
+                     "" if loss is None else f"{loss:.3f}", time.strftime("%H:%M", time.localtime(info.saved_at))]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, info.kind)
@@ -422,7 +434,7 @@ class TrainPanel(StepPage):
         self.compare.blockSignals(True)
         self.compare.clear()
         self.compare.addItem("(none)", None)
-        for run in list_runs(runs_dir()):
+        for run in list_runs(self.runs_parent or runs_dir()):
             if run.path != self.run_dir and run.history:
                 self.compare.addItem(run.label, str(run.path))
         index = self.compare.findData(current)
@@ -441,7 +453,5 @@ class TrainPanel(StepPage):
         self.restore_button.setEnabled(not running)
 
     def _show_status(self, text: str, error: bool = False) -> None:
-        self.status.setProperty("role", "error" if error else "summary")
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
+        set_role(self.status, "error" if error else "summary")
         self.status.setText(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -83,8 +84,13 @@ class Task(QObject):
         # Direct: quit() is thread-safe, and a queued call would never run while the GUI
         # thread blocks in stop_and_wait().
         self.worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        self.thread.finished.connect(lambda: Task._running.discard(self), Qt.ConnectionType.DirectConnection)
         self.thread.finished.connect(self.finished)
-        self.thread.finished.connect(lambda: Task._running.discard(self))
+        # The finished QThread is deleted (on this, the GUI thread); the Task stays with its
+        # owner, which may still ask is_running(). The worker is NOT deleteLater'd: that
+        # would destroy it on its own thread, where PySide needs the GIL while Qt holds a
+        # signal lock, and can deadlock against the GUI thread.
+        self.thread.finished.connect(self.thread.deleteLater)
 
     def start(self) -> Task:
         Task._running.add(self)
@@ -92,10 +98,16 @@ class Task(QObject):
         return self
 
     def is_running(self) -> bool:
-        return self.thread.isRunning()
+        return self in Task._running
+
+    def request_stop(self) -> None:
+        if self.is_running():
+            self.worker.request_stop()
 
     def stop_and_wait(self, msecs: int) -> bool:
         """Ask the work to stop; True when the thread ended within ``msecs``."""
+        if not self.is_running():
+            return True
         self.worker.request_stop()
         return self.thread.wait(msecs)
 
@@ -104,13 +116,21 @@ class Task(QObject):
         """Ask every running task to stop; wait up to ``msecs`` in all. True when all ended."""
         tasks = list(cls._running)
         for task in tasks:
-            task.worker.request_stop()
+            task.request_stop()
         deadline = QDeadlineTimer(msecs)
-        return all(task.thread.wait(deadline) for task in tasks)
+        return all(task.thread.wait(deadline) for task in tasks if task.is_running())
 
 
-# A QThread destroyed while running aborts the process; at exit, let the work wind down.
-atexit.register(Task.stop_all, 10_000)
+def _wind_down_at_exit() -> None:
+    """A QThread destroyed while it runs aborts the process, which looks like a crash:
+    give running work time to stop, and leave quietly if it will not (checkpoints are
+    written atomically, so nothing on disk is half-done)."""
+    if not Task.stop_all(10_000):
+        logging.shutdown()
+        os._exit(0)
+
+
+atexit.register(_wind_down_at_exit)
 
 
 class EventThrottle:

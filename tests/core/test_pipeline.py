@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -66,3 +69,18 @@ def test_cached_pipeline_gives_the_same_images(tmp_path):
     cached = make_dataset(files, 1, 8, 2, cache=True)
     for _ in range(2):
         np.testing.assert_allclose(np.concatenate([x.numpy() for x, _ in cached]), plain)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="file names are always Unicode on Windows")
+def test_a_file_name_that_is_not_utf8_is_still_used(tmp_path):
+    """Folders unzipped from old archives can hold names in another encoding."""
+    from desktop_app.core.dataset import scan_folder
+    from desktop_app.core.validation import validate_index
+
+    write_image(tmp_path / "data" / "red" / "plain.png", RED)
+    odd = os.fsdecode(os.path.join(os.fsencode(tmp_path / "data" / "blue"), b"caf\xe9.png"))
+    write_image(Path(odd), BLUE)
+    index = validate_index(scan_folder(tmp_path / "data"))
+    assert len(index.files) == 2 and not index.bad_files
+    images = np.concatenate([x for x, _ in make_dataset(index.files, 2, 16, 4)])
+    assert len(images) == 2

@@ -62,6 +62,9 @@ def test_stop_ends_within_one_batch_and_leaves_loadable_checkpoints(tmp_path):
     for name in ("best.keras", "last.keras"):
         model = keras.saving.load_model(tmp_path / "run" / "checkpoints" / name)
         assert model.predict(np.zeros((1, 32, 32, 3)), verbose=0).shape == (1, 3)
+    # Resumed to its end, the run no longer counts as stopped.
+    finished = TrainingJob.resume(tmp_path / "run", epochs=2).run()
+    assert [row["epoch"] for row in finished.history] == [1, 2] and not finished.stopped_early
 
 
 def test_resume_continues_epochs_history_and_optimizer_state(tmp_path):
@@ -119,10 +122,31 @@ def test_killed_while_saving_keeps_the_previous_checkpoint(tmp_path):
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     last = run / "checkpoints" / "last.keras"
     keras.saving.load_model(last)  # the published checkpoint is whole
-    assert [row["epoch"] for row in json.loads((run / "history.json").read_text())] == [1, 2]
-    # ...and the run can go on from it.
+    # history.json is written after the checkpoint: both stand at epoch 1.
+    assert json.loads(last.with_suffix(".json").read_text())["epoch"] == 1
+    assert [row["epoch"] for row in json.loads((run / "history.json").read_text())] == [1]
+    # ...and the run goes on from there, the half-written staged file never published.
     result = TrainingJob.resume(run).run()
     assert [row["epoch"] for row in result.history] == [1, 2, 3]
+    for name in ("checkpoints/best.keras", "checkpoints/last.keras", "model.keras"):
+        keras.saving.load_model(run / name)
+
+
+def test_resume_follows_the_checkpoint_when_history_disagrees(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=4)
+    run = tmp_path / "run"
+    TrainingJob(tiny_config(data, run, epochs=2, fast=False)).run()
+    history = json.loads((run / "history.json").read_text())
+    # A crash after history.json but before last.keras: the history is one epoch ahead.
+    ahead = history + [{**history[-1], "epoch": 3}]
+    (run / "history.json").write_text(json.dumps(ahead))
+    assert [r["epoch"] for r in TrainingJob.resume(run, epochs=4).history] == [1, 2]
+    # The other way round: the checkpoint's own row fills the gap.
+    (run / "history.json").write_text(json.dumps(history[:1]))
+    resumed = TrainingJob.resume(run, epochs=3)
+    assert [r["epoch"] for r in resumed.history] == [1, 2]
+    assert resumed.history[1]["val_accuracy"] == history[1]["val_accuracy"]
+    assert [r["epoch"] for r in resumed.run().history] == [1, 2, 3]
 
 
 def test_fine_tuning_unfreezes_as_the_model_step_predicts_and_continues_smoothly(tmp_path, shapes):

@@ -13,7 +13,7 @@ import pytest
 
 from corpus import RUNNING_AS_ROOT, build_bad_corpus, usable_count
 from desktop_app.core.dataset import scan_folder
-from desktop_app.core.validation import ValidationStats, check_file, validate_index
+from desktop_app.core.validation import ValidationStats, validate_index
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
+import pytest
 from PySide6.QtWidgets import QTableWidget
 
 from conftest import make_image_folder
+from desktop_app.core.errors import UserError
 from desktop_app.ui.main_window import STEPS, MainWindow
 
 
@@ -51,3 +53,28 @@ def test_bad_folder_shows_a_message_and_keeps_running(qtbot, tmp_path):
     assert window.data_panel.choose_button.isEnabled()
     window.data_panel.load(None)  # the user can go on
     _wait_loaded(qtbot, window)
+    # A bad folder after a good one: the good one is not silently kept for training.
+    window.data_panel.load(str(tmp_path / "missing"))
+    qtbot.waitUntil(lambda: window.data_panel.index is None, timeout=30000)
+    assert window.data_panel.table.rowCount() == 0
+    with pytest.raises(UserError, match="Choose a dataset"):
+        window.training_fields()
+
+
+def test_a_folder_dropped_on_the_window_opens_on_the_data_page(qtbot, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    _wait_loaded(qtbot, window)
+    window.go_to_step("Train")
+    folder = make_image_folder(tmp_path / "dropped", per_class=3)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    assert window.pages.currentWidget() is window.data_panel
+    qtbot.waitUntil(lambda: window.data_panel.index is not None and window.data_panel.index.root == folder,
+                    timeout=30_000)

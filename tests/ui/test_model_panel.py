@@ -126,7 +126,7 @@ def test_weights_import_and_offline_download(qtbot, panel, shared_weights, keras
     assert panel.download_button.isEnabled() and not panel.weights_progress.isVisible()
 
 
-def test_screenshot_of_the_default_model(qtbot, keras_home):
+def test_screenshot_of_the_default_model(qtbot, keras_home, tmp_path):
     panel = ModelPanel()
     qtbot.addWidget(panel)
     panel.set_class_count(10)
@@ -138,5 +138,5 @@ def test_screenshot_of_the_default_model(qtbot, keras_home):
     panel.unfreeze_spin.setValue(10)
     panel.tree.view.scrollToBottom()
     assert panel.tree.view.font().pointSize() >= 12
-    panel.grab().save("/tmp/model_panel.png")
+    assert panel.grab().save(str(tmp_path / "model_panel.png"))
     panel.stop_background_work(5000)

@@ -103,3 +103,31 @@ def qtbot_button():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_closing_the_window_during_training_stops_it_and_keeps_the_checkpoint(qtbot, tmp_path):
+    from desktop_app.ui.main_window import MainWindow
+
+    folder = make_image_folder(tmp_path / "data", per_class=8)
+    window = MainWindow(data_folder=str(folder))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.data_panel.index is not None and not window.data_panel.is_loading(),
+                    timeout=60_000)
+    fields = dict(data=folder, backbone="mobilenet", alpha=0.25, weights=None, img_size=32,
+                  augmentation=AugmentationSpec())
+    window.train_panel.config_source = lambda: dict(fields)
+    window.train_panel.epochs.setValue(500)
+    window.train_panel.batch_size.setValue(4)
+    window.train_panel.fast.setChecked(False)
+    window.train_panel.start()
+    qtbot.waitUntil(lambda: window.train_panel.curves.epoch_count() >= 1, timeout=180_000)
+    assert not window.close()  # not yet: training winds down first, the window stays responsive
+    assert window.isVisible()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=60_000)
+    run = window.train_panel.run_dir
+    history = json.loads((run / "history.json").read_text())
+    assert 1 <= len(history) < 500
+    import keras
+
+    keras.saving.load_model(run / "checkpoints" / "last.keras")

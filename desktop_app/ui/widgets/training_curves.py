@@ -91,7 +91,10 @@ class TrainingCurves(QWidget):
         phase = None
         for row in rows:
             if phase is not None and row.get("phase") != phase:
-                self.mark_phase(row["epoch"] - 1, row.get("phase", "").replace("_", " "))
+                text = row.get("phase", "").replace("_", " ")
+                if row.get("unfreeze_layers") is not None:
+                    text += f": top {row['unfreeze_layers']} layers, learning rate {row.get('learning_rate', 0):g}"
+                self.mark_phase(row["epoch"] - 1, text)
             phase = row.get("phase")
             self.add_epoch(row["epoch"], row)
 

@@ -1,0 +1,104 @@
+"""``evaluate``, ``predict``, ``export`` and ``report``: the Evaluate and Export steps, headless."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def _print_progress(event) -> None:
+    from desktop_app.core.events import Progress
+
+    if isinstance(event, Progress) and (event.done == event.total or event.done == 0):
+        print(f"  {event.task}: {event.done}/{event.total}", file=sys.stderr, flush=True)
+
+
+def register(commands) -> None:
+    from desktop_app.core.export import FORMATS
+
+    evaluate = commands.add_parser(
+        "evaluate", help="accuracy, per-class scores and confusion matrix of a trained run",
+        description="Runs the run's best model over its validation images (or over DATA).")
+    evaluate.add_argument("run", metavar="RUN_DIR", help="a training run folder (with model.keras)")
+    evaluate.add_argument("data", nargs="?", metavar="DATA",
+                          help="evaluate on this folder instead (its test/ or val/ images if it has them)")
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="the top classes of images, with a trained model")
+    predict.add_argument("model", metavar="MODEL", help="a .keras file (labels.txt beside it) or a run folder")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of images")
+    predict.add_argument("--top", type=int, default=3, metavar="K", help="how many classes to show (default 3)")
+    predict.add_argument("--json", action="store_true", help="print the results as JSON")
+    predict.add_argument("--csv", metavar="FILE", help="also save the predictions as a CSV file")
+    predict.set_defaults(func=cmd_predict)
+
+    export = commands.add_parser(
+        "export", help="write the model as .keras / SavedModel / TFLite with labels and a model card",
+        description="Every file is loaded back and checked against the trained model.")
+    export.add_argument("run", metavar="RUN_DIR", help="a training run folder (with model.keras)")
+    export.add_argument("--format", action="append", choices=FORMATS, dest="formats", metavar="FORMAT",
+                        help=f"one of {', '.join(FORMATS)}; repeat for several (default: all)")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write the files to")
+    export.set_defaults(func=cmd_export)
+
+    report = commands.add_parser("report", help="write a self-contained HTML lab report about a run")
+    report.add_argument("run", metavar="RUN_DIR", help="a training run folder (with model.keras)")
+    report.add_argument("--out", metavar="FILE", help="where to write it (default RUN_DIR/report.html)")
+    report.set_defaults(func=cmd_report)
+
+
+def cmd_evaluate(args) -> int:
+    from desktop_app.core.evaluation import evaluate_run
+
+    evaluation = evaluate_run(Path(args.run), args.data, report=_print_progress)
+    if args.json:
+        print(json.dumps(evaluation.to_dict(include_images=False), indent=2))
+        return 0
+    print(f"Accuracy: {evaluation.accuracy:.1%} on {evaluation.source}")
+    width = max(len(c) for c in evaluation.classes)
+    print(f"  {'class':<{width}}  precision  recall     F1  images")
+    for s in evaluation.per_class:
+        print(f"  {s.name:<{width}}  {s.precision:9.2f}  {s.recall:6.2f}  {s.f1:5.2f}  {s.support:6d}")
+    print("Confusion matrix (rows: true class, columns: predicted):")
+    for name, row in zip(evaluation.classes, evaluation.confusion):
+        print(f"  {name:<{width}}  " + " ".join(f"{v:4d}" for v in row))
+    if evaluation.skipped:
+        print(f"Left out {len(evaluation.skipped)} file(s) that would not decode.")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from desktop_app.core.predict import predict_images
+
+    result = predict_images(args.model, args.images, k=max(1, args.top))
+    if args.csv:
+        result.save_csv(Path(args.csv))
+    if args.json:
+        print(json.dumps([p.to_dict() for p in result.predictions], indent=2))
+        return 0
+    for p in result.predictions:
+        answer = ", ".join(f"{c} {prob:.1%}" for c, prob in p.top) if p.top else f"(could not read: {p.error})"
+        print(f"{p.path}: {answer}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from desktop_app.core.export import FORMATS, export_run
+
+    result = export_run(Path(args.run), Path(args.out), args.formats or list(FORMATS), report=_print_progress)
+    for check in result.checks:
+        print(f"{'OK    ' if check.ok else 'FAILED'} {check.title}: {check.path}\n       {check.detail}")
+    for note in result.notes:
+        print(f"Note: {note}")
+    print(result.summary())
+    return 0 if result.ok else 2
+
+
+def cmd_report(args) -> int:
+    from desktop_app.core.report import write_report
+
+    path = write_report(Path(args.run), Path(args.out) if args.out else None, report=_print_progress)
+    print(f"Wrote the lab report: {path}")
+    return 0

@@ -1,0 +1,172 @@
+"""Unexpected errors in the GUI: log them to a file, tell the user kindly, keep running.
+
+``install_error_handling()`` replaces ``sys.excepthook`` (PySide6 routes exceptions
+raised in slots and event handlers there, then carries on) and installs a Qt message
+handler, so Qt's own warnings land in the same log. A ``UserError`` that escapes a
+slot is shown as its sentence, without a traceback. The log lives in the per-user log
+folder (``platformdirs.user_log_dir``), e.g. ~/.local/state/Transfer Studio/log on Linux.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import TracebackType
+
+import platformdirs
+from PySide6.QtCore import QtMsgType, QUrl, qInstallMessageHandler
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from desktop_app import APP_NAME, __version__
+from desktop_app.core.errors import UserError
+
+LOG_DIR_ENV = "TRANSFER_STUDIO_LOG_DIR"  # tests and portable installs point this elsewhere
+LOG_FILE = "transfer-studio.log"
+log = logging.getLogger("desktop_app")
+
+
+def log_dir() -> Path:
+    override = os.environ.get(LOG_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def log_file() -> Path:
+    return log_dir() / LOG_FILE
+
+
+def setup_logging() -> Path:
+    """Send the app's log records to the log file (once); return its path."""
+    path = log_file()
+    root = logging.getLogger("desktop_app")
+    if not any(getattr(h, "_transfer_studio", None) == str(path) for h in root.handlers):
+        for handler in [h for h in root.handlers if getattr(h, "_transfer_studio", None)]:
+            root.removeHandler(handler)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler._transfer_studio = str(path)  # type: ignore[attr-defined]
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+    return path
+
+
+class ErrorDialog(QMessageBox):
+    """A friendly message, the details folded away, and a button that copies them."""
+
+    def __init__(self, summary: str, details: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("errorDialog")
+        self.setIcon(QMessageBox.Icon.Warning)
+        self.setWindowTitle(f"{APP_NAME}: something went wrong")
+        self.setText(f"<b>{summary}</b>")
+        self.setInformativeText(
+            "Your work is still here and the app keeps running. If this happens again, "
+            f"please send the details to whoever looks after {APP_NAME}.<br>"
+            f"They are also saved in the log file: {log_file()}")
+        self.setDetailedText(details)
+        self.copy_button = self.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)
+        self.copy_button.setObjectName("copyDetailsButton")
+        self.copy_button.setAccessibleName("Copy details")
+        self.copy_button.setToolTip("Copy the technical details to the clipboard, to paste into an e-mail.")
+        self.log_button = self.addButton("Open log folder", QMessageBox.ButtonRole.ActionRole)
+        self.log_button.setObjectName("openLogFolderButton")
+        self.log_button.setAccessibleName("Open log folder")
+        self.addButton(QMessageBox.StandardButton.Ok)
+        self.details = details
+        # Action buttons close the box by default; these should not.
+        self.copy_button.clicked.disconnect()
+        self.copy_button.clicked.connect(self.copy_details)
+        self.log_button.clicked.disconnect()
+        self.log_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir()))))
+
+    def copy_details(self) -> None:
+        QGuiApplication.clipboard().setText(self.details)
+        self.copy_button.setText("Copied")
+
+
+def show_error_dialog(summary: str, details: str) -> None:
+    """Shows the dialog modally; tests replace this function."""
+    parent = QApplication.activeWindow()
+    ErrorDialog(summary, details, parent).exec()
+
+
+def show_user_error(message: str) -> None:
+    QMessageBox.warning(QApplication.activeWindow(), APP_NAME, message)
+
+
+class _Handler:
+    def __init__(self):
+        self.showing = False  # an error inside the dialog must not open another
+
+    def excepthook(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        module = sys.modules[__name__]  # look the dialogs up at call time, so tests can replace them
+        if isinstance(exc, UserError):
+            log.info("User error: %s", exc)
+            if QApplication.instance() is not None and not self.showing:
+                self._show(module.show_user_error, str(exc))
+            return
+        details = (f"{APP_NAME} {__version__}, Python {sys.version.split()[0]}, {sys.platform}\n"
+                   + "".join(traceback.format_exception(exc_type, exc, tb)))
+        log.error("Unexpected error:\n%s", details)
+        if QApplication.instance() is None or self.showing:
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        summary = f"Something unexpected went wrong: {exc_type.__name__}: {exc}"
+        self._show(module.show_error_dialog, summary, details)
+
+    def _show(self, fn, *args) -> None:
+        self.showing = True
+        try:
+            fn(*args)
+        except Exception:  # the dialog itself must never take the app down
+            log.exception("Could not show the error dialog")
+        finally:
+            self.showing = False
+
+
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+# Harmless platform chatter that would only fill the log.
+_QT_NOISE = ("propagateSizeHints", "QFont::setPointSize")
+
+
+def qt_message_handler(mode: QtMsgType, context, message: str) -> None:
+    if any(noise in message for noise in _QT_NOISE):
+        return
+    level = _QT_LEVELS.get(mode, logging.WARNING)
+    logging.getLogger("desktop_app.qt").log(level, "%s", message)
+    if level >= logging.WARNING:
+        print(message, file=sys.stderr)
+
+
+_handler: _Handler | None = None
+
+
+def install_error_handling() -> Path:
+    """Log to the user's log folder and show unexpected exceptions in a dialog; returns the log path."""
+    global _handler
+    path = setup_logging()
+    _handler = _Handler()
+    sys.excepthook = _handler.excepthook
+    qInstallMessageHandler(qt_message_handler)
+    return path
+
+
+def uninstall_error_handling() -> None:
+    global _handler
+    sys.excepthook = sys.__excepthook__
+    qInstallMessageHandler(None)
+    _handler = None

@@ -1,0 +1,160 @@
+"""Views of an evaluation: clickable confusion matrix, captioned thumbnails, top-3 bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QScrollArea,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from desktop_app.core.report import cell_colour
+from desktop_app.ui.widgets.thumbnail_grid import ThumbnailGrid, ThumbnailModel, decode_thumbnail
+
+
+class ConfusionMatrixView(QTableWidget):
+    """Rows: true class; columns: predicted class. Clicking a cell emits ``cellChosen(true, predicted)``."""
+
+    cellChosen = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("confusionMatrix")
+        self.setAccessibleName("Confusion matrix")
+        self.setToolTip("Rows: the true class. Columns: what the model said. The diagonal holds the right "
+                        "answers; click a cell to see its photos.")
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # No selection highlight: it would hide the cell's colour; the label below says which cell.
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setMinimumSectionSize(40)
+        self.cellClicked.connect(self.cellChosen)
+
+    def set_matrix(self, matrix: np.ndarray, classes: list[str]) -> None:
+        self.clear()
+        n = len(classes)
+        self.setRowCount(n)
+        self.setColumnCount(n)
+        self.setHorizontalHeaderLabels(list(classes))
+        self.setVerticalHeaderLabels(list(classes))
+        for i in range(n):
+            total = max(1, int(matrix[i].sum()))
+            for j in range(n):
+                value = int(matrix[i, j])
+                fraction = value / total
+                item = QTableWidgetItem(str(value))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setBackground(QBrush(QColor(cell_colour(fraction, i == j))))
+                item.setForeground(QBrush(QColor("#ffffff" if fraction > 0.55 else "#212529")))
+                item.setToolTip(f"{value} photo(s) of {classes[i]} the model called {classes[j]}. Click to see them.")
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+                self.setItem(i, j, item)
+
+
+class _CaptionModel(ThumbnailModel):
+    def __init__(self, loader, parent=None):
+        super().__init__(loader, parent)
+        self.captions: list[str] = []
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and index.isValid() and index.row() < len(self.captions):
+            return self.captions[index.row()]
+        return super().data(index, role)
+
+
+class CaptionedThumbnails(ThumbnailGrid):
+    """Thumbnails with a short caption each (e.g. "is stars, said circles 93 %")."""
+
+    def __init__(self, name: str, accessible: str, tip: str, side: int = 96, parent: QWidget | None = None):
+        super().__init__(side, parent)
+        self.loader.signals.loaded.disconnect(self.model_._on_loaded)
+        self.model_ = _CaptionModel(self.loader, self)
+        self.setModel(self.model_)
+        self.setGridSize(QSize(side + 64, side + 40))
+        self.setWordWrap(True)
+        self.setObjectName(name)
+        self.setAccessibleName(accessible)
+        self.setToolTip(tip)
+
+    def set_items(self, paths: list[Path], captions: list[str], tooltips: list[str] | None = None) -> None:
+        self.model_.captions = list(captions)
+        self.set_files(paths, tooltips)
+
+    def paths(self) -> list[Path]:
+        return [Path(p) for p in self.model_.paths]
+
+
+class PredictionRows(QScrollArea):
+    """One row per image: a thumbnail, its name and its top classes as probability bars."""
+
+    MAX_ROWS = 100  # more would only slow the page; the CSV holds them all
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("predictionRows")
+        self.setAccessibleName("Predictions for your photos")
+        self.setToolTip("The three classes the model thinks most likely for each photo, with how sure it is.")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.inner = QWidget()
+        self.rows = QVBoxLayout(self.inner)
+        self.rows.setContentsMargins(0, 0, 0, 0)
+        self.rows.addStretch(1)
+        self.setWidget(self.inner)
+        self.bars: list[list[QProgressBar]] = []
+
+    def clear(self) -> None:
+        while self.rows.count() > 1:
+            item = self.rows.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.bars = []
+
+    def set_predictions(self, predictions) -> None:
+        self.clear()
+        for p in predictions[: self.MAX_ROWS]:
+            self.rows.insertWidget(self.rows.count() - 1, self._row(p))
+
+    def _row(self, prediction) -> QWidget:
+        row = QFrame()
+        row.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(row)
+        thumb = QLabel()
+        thumb.setFixedSize(72, 72)
+        image = decode_thumbnail(str(prediction.path), 72)  # small, and at most MAX_ROWS of them
+        if not image.isNull():
+            thumb.setPixmap(QPixmap.fromImage(image).scaled(72, 72, Qt.AspectRatioMode.KeepAspectRatio))
+        layout.addWidget(thumb)
+        grid = QGridLayout()
+        name = QLabel(f"<b>{prediction.path.name}</b>")
+        name.setToolTip(str(prediction.path))
+        grid.addWidget(name, 0, 0, 1, 2)
+        bars = []
+        if prediction.error:
+            grid.addWidget(QLabel(f"Could not read this file: {prediction.error}."), 1, 0, 1, 2)
+        for r, (cls, probability) in enumerate(prediction.top, start=1):
+            label = QLabel(cls)
+            label.setMinimumWidth(120)
+            bar = QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setValue(round(probability * 1000))
+            bar.setFormat(f"{probability:.1%}")
+            bar.setAccessibleName(f"{cls}: {probability:.1%}")
+            bar.setToolTip(f"The model is {probability:.1%} sure this photo shows {cls}.")
+            bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            if r > 1:  # the runners-up in grey: the top answer stands out
+                bar.setStyleSheet("QProgressBar { text-align: center; } QProgressBar::chunk { background: #adb5bd; }")
+            grid.addWidget(label, r, 0)
+            grid.addWidget(bar, r, 1)
+            bars.append(bar)
+        grid.setColumnStretch(1, 1)
+        layout.addLayout(grid, 1)
+        self.bars.append(bars)
+        return row

@@ -1,0 +1,58 @@
+"""A drop-down of the training runs kept in the project, newest first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
+
+from desktop_app.core.runs import RunInfo, list_runs, read_run
+
+
+class RunChooser(QComboBox):
+    runChanged = Signal(object)  # RunInfo or None
+
+    def __init__(self, name: str, accessible: str, tip: str, empty_text: str | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setAccessibleName(accessible)
+        self.setToolTip(tip)
+        self.empty_text = empty_text  # a first entry meaning "no run" (e.g. for comparing), or None
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(24)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.runs: list[RunInfo] = []
+        self.currentIndexChanged.connect(lambda _: self.runChanged.emit(self.current_run()))
+
+    def refresh(self, select: Path | None = None) -> None:
+        """Re-read the runs folder; keep the current choice unless ``select`` names another.
+
+        ``runChanged`` is emitted only when the chosen run changes."""
+        before = self.current_run()
+        keep = Path(select) if select is not None else (before.path if before else None)
+        self.runs = list_runs()
+        if keep is not None and all(r.path != keep for r in self.runs):
+            extra = read_run(keep)  # a run kept outside the runs folder (e.g. from the CLI)
+            if extra is not None:
+                self.runs.insert(0, extra)
+        self.blockSignals(True)
+        self.clear()
+        if self.empty_text is not None:
+            self.addItem(self.empty_text, None)
+        for run in self.runs:
+            self.addItem(run.label, str(run.path))
+            self.setItemData(self.count() - 1, str(run.path), 3)  # tooltip: the full folder
+        index = self.findData(str(keep)) if keep is not None else -1
+        self.setCurrentIndex(index if index >= 0 else 0)
+        self.blockSignals(False)
+        after = self.current_run()
+        if (before.path if before else None) != (after.path if after else None):
+            self.runChanged.emit(after)
+
+    def current_run(self) -> RunInfo | None:
+        data = self.currentData()
+        if not data:
+            return None
+        return next((r for r in self.runs if str(r.path) == data), None)

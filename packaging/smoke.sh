@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Build the one-folder app, then start the built program headless with --self-test.
+# Slow (a TensorFlow build takes minutes) and not part of the test suite.
+#   bash packaging/smoke.sh            build, then test
+#   SKIP_BUILD=1 bash packaging/smoke.sh   test the existing dist/ only
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+    bash packaging/build.sh
+fi
+APP="$REPO/dist/transfer-studio/transfer-studio"
+[[ -x "$APP" ]] || { echo "No built program at $APP" >&2; exit 1; }
+du -sh "$REPO/dist/transfer-studio"
+
+DATA="$(mktemp -d)"
+trap 'rm -rf "$DATA"' EXIT
+# A private data folder (the demo dataset is drawn there) and no display needed.
+# Run from another folder, so nothing can be found relative to the checkout by accident.
+cd "$DATA"
+QT_QPA_PLATFORM=offscreen TRANSFER_STUDIO_DATA_DIR="$DATA/user-data" \
+    timeout 600 "$APP" --self-test
+"$APP" --version
+echo "smoke test passed"

@@ -1,0 +1,110 @@
+"""Evaluation metrics by hand, and on a real (tiny) run's validation split."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.evaluation import (
+    EVALUATION_FILE, Evaluation, class_scores, confusion_matrix, evaluate_run, load_evaluation,
+)
+
+# Three classes, nine images; the predictions (argmax of each row) are 0 0 1 | 1 2 | 2 2 0 0.
+Y_TRUE = [0, 0, 0, 1, 1, 2, 2, 2, 2]
+PROBS = [
+    [0.9, 0.05, 0.05], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1],
+    [0.1, 0.8, 0.1], [0.1, 0.35, 0.55],
+    [0.0, 0.1, 0.9], [0.2, 0.2, 0.6], [0.95, 0.0, 0.05], [0.5, 0.1, 0.4],
+]
+
+
+def tiny() -> Evaluation:
+    return Evaluation(["a", "b", "c"], [Path(f"img{i}.png") for i in range(9)], Y_TRUE, PROBS)
+
+
+def test_metrics_equal_hand_computed_values():
+    ev = tiny()
+    assert ev.y_pred.tolist() == [0, 0, 1, 1, 2, 2, 2, 0, 0]
+    assert ev.confusion.tolist() == [[2, 1, 0], [0, 1, 1], [2, 0, 2]]
+    assert ev.accuracy == pytest.approx(5 / 9)
+    a, b, c = ev.per_class
+    # precision: column; recall: row
+    assert (a.precision, a.recall, a.f1, a.support) == pytest.approx((2 / 4, 2 / 3, 4 / 7, 3))
+    assert (b.precision, b.recall, b.f1, b.support) == pytest.approx((1 / 2, 1 / 2, 1 / 2, 2))
+    assert (c.precision, c.recall, c.f1, c.support) == pytest.approx((2 / 3, 2 / 4, 4 / 7, 4))
+    assert ev.macro_average()["f1"] == pytest.approx((4 / 7 + 1 / 2 + 4 / 7) / 3)
+
+
+def test_a_class_never_predicted_and_never_present_scores_zero_not_nan():
+    matrix = confusion_matrix([0, 1], [0, 1], 3)
+    scores = class_scores(matrix, ["a", "b", "c"])
+    assert (scores[2].precision, scores[2].recall, scores[2].f1, scores[2].support) == (0.0, 0.0, 0.0, 0)
+
+
+def test_cells_and_most_wrong():
+    ev = tiny()
+    assert ev.cell(2, 0) == [Path("img7.png"), Path("img8.png")]
+    assert ev.cell(0, 0) == [Path("img0.png"), Path("img1.png")]
+    assert ev.cell(1, 0) == []
+    wrong = ev.most_wrong()
+    # Wrong answers, most confident first: img7 (0.95), img2 (0.7), img4 (0.55), img8 (0.5).
+    assert [w.path.name for w in wrong] == ["img7.png", "img2.png", "img4.png", "img8.png"]
+    assert [(w.true_label, w.predicted_label) for w in wrong] == [(2, 0), (0, 1), (1, 2), (2, 0)]
+    assert wrong[0].probability == pytest.approx(0.95)
+    assert len(ev.most_wrong(2)) == 2
+
+
+def test_round_trip_through_json(tmp_path):
+    ev = tiny()
+    ev.save(tmp_path / "e.json")
+    back = Evaluation.load(tmp_path / "e.json")
+    assert back.classes == ev.classes and back.paths == ev.paths
+    assert back.confusion.tolist() == ev.confusion.tolist()
+    assert np.allclose(back.probabilities, ev.probabilities)
+    summary = json.loads((tmp_path / "e.json").read_text())
+    assert summary["accuracy"] == pytest.approx(5 / 9)
+    assert summary["per_class"][0] == {"class": "a", "precision": 0.5, "recall": pytest.approx(2 / 3),
+                                       "f1": pytest.approx(4 / 7), "support": 3}
+
+
+def test_run_evaluation_matches_training_validation_accuracy(trained_run):
+    from desktop_app.core.dataset import make_split, scan_folder
+
+    ev = evaluate_run(trained_run)
+    config = json.loads((trained_run / "config.json").read_text())
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    split = make_split(scan_folder(config["data"]), config["subset_percent"], config["val_fraction"], config["seed"])
+    assert ev.classes == split.classes
+    assert ev.paths == [f.path for f in split.val]
+    assert ev.y_true.tolist() == [f.label for f in split.val]
+    assert ev.probabilities.shape == (len(split.val), 4)
+    # model.keras is the best checkpoint: the same images give the accuracy Keras reported.
+    assert ev.accuracy == pytest.approx(metrics["best_val_accuracy"], abs=1e-6)
+    assert load_evaluation(trained_run).accuracy == pytest.approx(ev.accuracy)
+    assert (trained_run / EVALUATION_FILE).exists()
+
+
+def test_evaluating_on_another_folder_maps_classes_by_name(trained_run, tmp_path):
+    config = json.loads((trained_run / "config.json").read_text())
+    other = tmp_path / "other"
+    for name in ("triangles", "stars"):  # a different class order than the model's
+        shutil.copytree(Path(config["data"]) / name, other / name)
+    (other / "stars" / "broken.jpg").write_bytes(b"not a picture")
+    ev = evaluate_run(trained_run, other, save=False)
+    assert set(ev.y_true.tolist()) == {ev.classes.index("stars"), ev.classes.index("triangles")}
+    assert ev.y_true.tolist() == [ev.classes.index("stars")] * 12 + [ev.classes.index("triangles")] * 12
+    assert ev.count == 24  # the broken file was left out when the folder was checked
+    for name in ("stars", "hexagons"):
+        shutil.copytree(Path(config["data"]) / "stars", tmp_path / "odd" / name)
+    with pytest.raises(UserError, match="hexagons"):
+        evaluate_run(trained_run, tmp_path / "odd", save=False)
+
+
+def test_a_folder_without_a_run_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="not a training run"):
+        evaluate_run(tmp_path)

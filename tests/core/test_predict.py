@@ -1,0 +1,57 @@
+"""Top-k predictions on files and folders, aligned with files that cannot be read; CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.predict import decoded_batches, load_predictor, predict_images
+
+
+def test_folder_and_files_get_top3_in_order_with_broken_files_kept_in_place(trained_run, tmp_path):
+    config = json.loads((trained_run / "config.json").read_text())
+    stars = sorted((Path(config["data"]) / "stars").glob("*.jpg"))[:3]
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for p in stars[:2]:
+        shutil.copy(p, folder / p.name)
+    (folder / "zz_broken.png").write_bytes(b"\x89PNG broken")
+    result = predict_images(trained_run, [stars[2], folder])
+    names = [p.path.name for p in result.predictions]
+    assert names == [stars[2].name, stars[0].name, stars[1].name, "zz_broken.png"]
+    broken = result.predictions[-1]
+    assert broken.top == [] and broken.error
+    predictor = load_predictor(trained_run)
+    images, kept = next(decoded_batches([stars[2]], predictor.img_size))
+    expected = predictor.probabilities(images)[0]
+    first = result.predictions[0]
+    assert len(first.top) == 3
+    assert [c for c, _ in first.top][0] == predictor.classes[int(np.argmax(expected))]
+    probabilities = [p for _, p in first.top]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert probabilities[0] == pytest.approx(float(expected.max()), abs=1e-6)
+
+    rows = list(csv.reader(io.StringIO(result.to_csv())))
+    assert rows[0] == ["path", "class_1", "probability_1", "class_2", "probability_2", "class_3",
+                       "probability_3", "error"]
+    assert len(rows) == 5 and rows[1][1] == first.label
+    assert rows[4][0].endswith("zz_broken.png") and rows[4][-1]
+    saved = result.save_csv(tmp_path / "out.csv")
+    assert saved.read_text() == result.to_csv()
+
+
+def test_missing_model_or_image_is_a_user_error(trained_run, tmp_path):
+    with pytest.raises(UserError, match="no trained model"):
+        predict_images(tmp_path, [tmp_path])
+    with pytest.raises(UserError, match="does not exist"):
+        predict_images(trained_run, [tmp_path / "nope.jpg"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no images"):
+        predict_images(trained_run, [tmp_path / "empty"])

@@ -1,0 +1,69 @@
+"""The lab report of a demo-dataset run: one self-contained HTML file with every section."""
+
+from __future__ import annotations
+
+import base64
+import io
+from html.parser import HTMLParser
+
+from PIL import Image
+
+from desktop_app.core.report import SECTIONS, cell_colour, write_report
+
+
+class Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sections: list[str] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self.tags: dict[str, int] = {}
+        self.classes: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        if tag == "section":
+            self.sections.append(attrs.get("id"))
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        for key in ("href", "src"):
+            if key in attrs and tag != "img":
+                self.links.append(attrs[key])
+        if attrs.get("class"):
+            self.classes.append(attrs["class"])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_report_has_every_section_and_embeds_its_pictures(trained_run, tmp_path):
+    out = write_report(trained_run, tmp_path / "report.html")
+    assert out == tmp_path / "report.html" and list(tmp_path.iterdir()) == [out]  # one file, nothing beside it
+    parser = Collector()
+    parser.feed(out.read_text(encoding="utf-8"))
+    text = " ".join(parser.text)
+
+    assert parser.sections == list(SECTIONS)
+    assert parser.links == []  # nothing fetched from elsewhere
+    assert parser.images and all(src.startswith("data:image/png;base64,") for src in parser.images)
+    for src in parser.images:
+        Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).verify()
+    assert parser.tags["svg"] == 3  # class chart, loss curves, accuracy curves
+    assert "phase-marker" in parser.classes  # the run was fine-tuned: the curves mark where
+    assert "cm" in parser.classes  # the confusion matrix
+    # dataset, augmentation, model (top level, totals per phase), per-class, most-wrong
+    for words in ("circles", "triangles", "Flip: mirrored left-right", "base_model", "feature extraction (base frozen)",
+                  "fine-tuning (top 5 layers of the base unfrozen)", "precision", "recall",
+                  "average (macro)"):
+        assert words in text, words
+    assert "Augmentation examples" in out.read_text()
+    gallery = "gallery" in parser.classes or "No wrong answers" in text
+    assert gallery
+
+
+def test_cell_colours_run_from_white_to_blue_or_red():
+    assert cell_colour(0.0, True) == "#ffffff" == cell_colour(0.0, False)
+    assert cell_colour(1.0, True) == "#2b5797"
+    assert cell_colour(1.0, False) == "#c92a2a"

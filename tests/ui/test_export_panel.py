@@ -1,0 +1,57 @@
+"""The Export page: export in the worker with per-format checks; the lab report opens."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_app.ui.export_panel import ExportPanel
+
+
+@pytest.fixture
+def panel(qtbot, trained_run):
+    panel = ExportPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1000, 720)
+    panel.show()
+    panel.set_run(trained_run)
+    opened = []
+    panel.open_url = opened.append
+    panel.opened = opened
+    yield panel
+    panel.stop_background_work(30_000)
+
+
+def test_export_shows_each_format_check(qtbot, panel, tmp_path):
+    assert panel.out_edit.text().endswith("export")
+    for key, check in panel.format_checks.items():
+        check.setChecked(key in ("keras", "tflite"))
+    panel.out_edit.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(panel.exportFinished, timeout=180_000) as blocker:
+        qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    result = blocker.args[0]
+    assert [c.format for c in result.checks] == ["keras", "tflite"]
+    assert panel.results.rowCount() == 2
+    assert [panel.results.item(r, 2).text() for r in range(2)] == ["✔ passed", "✔ passed"]
+    assert "match the trained model" in panel.results.item(0, 3).text()
+    assert (tmp_path / "out" / "model_card.md").exists()
+    qtbot.waitUntil(lambda: panel.export_button.isEnabled(), timeout=30_000)
+    assert "All checks passed" in panel.status.text()
+
+
+def test_no_format_chosen_disables_export(panel):
+    for check in panel.format_checks.values():
+        check.setChecked(False)
+    assert not panel.export_button.isEnabled()
+    panel.format_checks["keras"].setChecked(True)
+    assert panel.export_button.isEnabled()
+
+
+def test_lab_report_is_written_and_opened(qtbot, panel, trained_run):
+    with qtbot.waitSignal(panel.reportWritten, timeout=180_000) as blocker:
+        qtbot.mouseClick(panel.report_button, Qt.MouseButton.LeftButton)
+    path = blocker.args[0]
+    assert path == trained_run / "report.html" and path.exists()
+    assert [url.toLocalFile() for url in panel.opened] == [str(path)]
+    for widget in (panel.runs, panel.export_button, panel.report_button, panel.out_edit, *panel.format_checks.values()):
+        assert widget.objectName() and widget.accessibleName() and widget.toolTip()
