@@ -16,9 +16,11 @@ du -sh "$REPO/dist/transfer-studio"
 DATA="$(mktemp -d)"
 trap 'rm -rf "$DATA"' EXIT
 # A private data folder (the demo dataset is drawn there) and no display needed.
+# --self-test keeps its settings in a temporary folder itself; XDG_CONFIG_HOME is a second
+# guard, so a smoke test on someone's machine never touches their configuration.
 # Run from another folder, so nothing can be found relative to the checkout by accident.
 cd "$DATA"
-QT_QPA_PLATFORM=offscreen TRANSFER_STUDIO_DATA_DIR="$DATA/user-data" \
+QT_QPA_PLATFORM=offscreen TRANSFER_STUDIO_DATA_DIR="$DATA/user-data" XDG_CONFIG_HOME="$DATA/config" \
     timeout 600 "$APP" --self-test
 "$APP" --version
 echo "smoke test passed"

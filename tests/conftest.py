@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import os
-from pathlib import Path
-
+import shutil
 import tempfile
+from pathlib import Path
 
 # Before anything imports Qt or TensorFlow.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # QSettings (recent folders, window state...) and Keras' cache stay out of the real home.
 _SANDBOX = Path(tempfile.mkdtemp(prefix="transfer-studio-tests-"))
+atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
 os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
 os.environ.setdefault("KERAS_HOME", str(_SANDBOX / "keras"))
 
@@ -75,10 +77,10 @@ def shared_weights() -> Path:
 def discard_unsaved_changes(monkeypatch):
     """A window closed at the end of a test must not wait on "Save the changes?" (a modal
     box nobody answers offscreen): answer Discard unless the test says otherwise."""
-    import sys
+    # Imported here, always (Qt only, no TensorFlow): a test that imports the window lazily
+    # must find the answer in place too.
+    from PySide6.QtWidgets import QMessageBox
 
-    module = sys.modules.get("desktop_app.ui.project_controller")
-    if module is not None:
-        from PySide6.QtWidgets import QMessageBox
+    from desktop_app.ui import project_controller
 
-        monkeypatch.setattr(module, "ask_save_changes", lambda *_args: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(project_controller, "ask_save_changes", lambda *_args: QMessageBox.StandardButton.Discard)

@@ -3,18 +3,39 @@
 Opens the main window (use ``QT_QPA_PLATFORM=offscreen`` without a display), loads the
 demo dataset through the Data page, builds a small classifier with ``weights=None``
 and runs one demo photo through it. Prints a short report; exit status 0 means all good.
+
+It leaves the user's settings alone: every ``QSettings`` of the run lives in a temporary
+folder (a teacher who runs it must still find their last project and recent folders).
 """
 
 from __future__ import annotations
 
 import platform
 import sys
+import tempfile
 import time
 
 SELF_TEST_TIMEOUT_S = 180
 
 
 def run_self_test(timeout_s: float = SELF_TEST_TIMEOUT_S) -> int:
+    from PySide6.QtCore import QSettings
+
+    previous_format = QSettings.defaultFormat()
+    with tempfile.TemporaryDirectory(prefix="transfer-studio-self-test-", ignore_cleanup_errors=True) as folder:
+        # Before the application and its windows make their first QSettings. INI everywhere,
+        # so Windows does not fall back to the registry.
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(QSettings.Format.IniFormat, scope, folder)
+        try:
+            return _run_self_test(timeout_s)
+        finally:
+            QSettings().sync()  # what the window wrote goes into this folder now, not after it is gone
+            QSettings.setDefaultFormat(previous_format)
+
+
+def _run_self_test(timeout_s: float) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
 
     from desktop_app import __version__

@@ -9,7 +9,7 @@ settings). TensorFlow is only imported when a model is run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,14 +163,47 @@ class Evaluation:
             return None
 
 
-def evaluation_files(run_dir: Path, data: str | Path | None = None):
+CHECKING = "Checking the photos"
+
+
+def run_split(
+    config,
+    report: Callable[[Progress], None] = lambda event: None,
+    should_stop: Callable[[], bool] | None = None,
+):
+    """The ``dataset.Split`` a run trained on, rebuilt from its settings.
+
+    ``config`` is a ``TrainingConfig`` or the run's ``config.json`` dict. As in training,
+    the folder is scanned, its files checked (files that do not decode are left out, so
+    the split is the same one) and split with the run's subset, validation share and
+    seed. Raises ``UserError`` when the folder is gone or unusable, and
+    ``validation.ValidationStopped`` when ``should_stop`` says so.
+    """
+    from desktop_app.core.dataset import make_split, scan_folder
+    from desktop_app.core.validation import validate_index
+
+    get = config.get if isinstance(config, Mapping) else (lambda key, default=None: getattr(config, key, default))
+    folder = Path(get("data"))
+    if not folder.exists():
+        raise UserError(f"The run's dataset folder {folder} is gone.")
+    index = validate_index(scan_folder(folder), report=lambda p: report(Progress(CHECKING, p.done, p.total)),
+                           should_stop=should_stop)
+    return make_split(index, get("subset_percent", 100.0), get("val_fraction", 0.2), get("seed", 42))
+
+
+def evaluation_files(
+    run_dir: Path,
+    data: str | Path | None = None,
+    report: Callable[[Progress], None] = lambda event: None,
+    should_stop: Callable[[], bool] | None = None,
+):
     """(files, classes, words) to evaluate a run on.
 
-    Without ``data``: the run's own validation split, rebuilt from its settings. With
-    ``data``: that folder's test (or val) images if it has split folders, else all of
-    its images; its class folders must be classes the model knows.
+    Without ``data``: the run's own validation split, rebuilt from its settings
+    (``run_split``). With ``data``: that folder's test (or val) images if it has split
+    folders, else all of its images; its class folders must be classes the model knows.
     """
-    from desktop_app.core.dataset import ImageFile, make_split, scan_folder
+    from desktop_app.core.dataset import ImageFile, scan_folder
     from desktop_app.core.predict import read_labels
     from desktop_app.core.runs import read_run
     from desktop_app.core.validation import validate_index
@@ -180,18 +213,16 @@ def evaluation_files(run_dir: Path, data: str | Path | None = None):
         raise UserError(f"{run_dir} is not a training run folder (it has no config.json).")
     classes = read_labels(Path(run_dir) / "model.keras")
     if data is None:
-        config = run.config
-        folder = Path(config["data"])
+        folder = Path(run.config["data"])
         if not folder.exists():
             raise UserError(f"The run's dataset folder {folder} is gone; give the images to evaluate on.")
-        index = validate_index(scan_folder(folder))
-        split = make_split(index, config.get("subset_percent", 100.0), config.get("val_fraction", 0.2),
-                           config.get("seed", 42))
+        split = run_split(run.config, report, should_stop)
         if split.classes != classes:
             raise UserError(f"The classes in {folder} changed since this run was trained; "
                             "give the images to evaluate on.")
         return split.val, classes, f"the {len(split.val)} validation images of {folder}"
-    index = validate_index(scan_folder(data))
+    index = validate_index(scan_folder(data), report=lambda p: report(Progress(CHECKING, p.done, p.total)),
+                           should_stop=should_stop)
     if index.has_split_folders:
         part = "test" if index.files_in("test") else "val"
         files = index.files_in(part)
@@ -223,9 +254,15 @@ def evaluate_run(
     The result is also written to ``RUN_DIR/evaluation.json`` for the lab report.
     """
     from desktop_app.core.predict import load_predictor, predict_probabilities
+    from desktop_app.core.validation import ValidationStopped
 
     run_dir = Path(run_dir)
-    files, classes, words = evaluation_files(run_dir, data)
+    try:
+        files, classes, words = evaluation_files(run_dir, data, report, should_stop)
+    except ValidationStopped:
+        return None
+    if should_stop():
+        return None
     report(Progress("Loading the model", 0, len(files)))
     predictor = load_predictor(run_dir)
     if predictor.classes != classes:
@@ -250,11 +287,6 @@ def evaluate_run(
         except OSError:
             pass  # a read-only run folder still gets its evaluation shown
     return evaluation
-
-
-def evaluate_task(run_dir: Path, data: str | None, report, should_stop) -> Evaluation | None:
-    """Worker body for the Evaluate page."""
-    return evaluate_run(Path(run_dir), data, report=report, should_stop=should_stop)
 
 
 def load_evaluation(run_dir: Path) -> Evaluation | None:

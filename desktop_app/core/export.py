@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import shutil
 import uuid
@@ -23,6 +24,7 @@ from desktop_app.core.dataset import LABELS_FILE
 from desktop_app.core.errors import UserError
 from desktop_app.core.events import Progress
 from desktop_app.core.fileio import copy_atomic, write_json_atomic, write_text_atomic
+from desktop_app.core.runs import weights_words
 
 FORMATS = ("keras", "savedmodel", "tflite", "tflite-quant")
 FORMAT_TITLES = {
@@ -180,12 +182,22 @@ def _compare(fmt: str, path: Path, reference: np.ndarray, got: np.ndarray, what:
         return FormatCheck(fmt, path, ok, detail, **common)
     limit = MAX_ABS_DIFF[fmt]
     ok = diff <= limit
-    detail = (f"Loaded back: predictions on {what} match the trained model "
-              f"(largest difference {diff:.1e}, allowed {limit:.0e}).")
-    if not ok:
-        detail = (f"Check failed: loaded back, its predictions differ from the trained model's by up to "
-                  f"{diff:.1e} (allowed {limit:.0e}).")
+    needed = decimal_places(limit)
+    if ok:
+        same = "exactly" if diff == 0 else f"to {decimal_places(diff)} decimal places"
+        detail = (f"Loaded back: predictions on {what} match the trained model {same} "
+                  f"(allowed: {needed}).")
+    elif got.size == 0:
+        detail = "Check failed: loaded back, it gave no predictions."
+    else:
+        detail = (f"Check failed: loaded back, its predictions match the trained model's to only "
+                  f"{decimal_places(diff)} decimal place(s) (needed: {needed}).")
     return FormatCheck(fmt, path, ok, detail, **common)
+
+
+def decimal_places(diff: float) -> int:
+    """How many decimal places two numbers ``diff`` apart agree to (1e-4 and 3.2e-5: 4)."""
+    return max(0, math.floor(-math.log10(diff))) if diff > 0 else 99
 
 
 def _publish_dir(tmp: Path, target: Path) -> None:
@@ -285,11 +297,6 @@ def export_run(
     return result
 
 
-def export_task(run_dir: Path, out_dir: Path, formats: list[str], report, should_stop) -> ExportResult | None:
-    """Worker body for the Export page."""
-    return export_run(run_dir, out_dir, formats, report=report, should_stop=should_stop)
-
-
 def model_card(run_dir: Path, classes: list[str], img_size: int, result: ExportResult) -> dict:
     from desktop_app.core.augmentation import AugmentationSpec
     from desktop_app.core.evaluation import load_evaluation
@@ -309,7 +316,7 @@ def model_card(run_dir: Path, classes: list[str], img_size: int, result: ExportR
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "classes": classes,
         "base_model": {"name": config.get("backbone"), "alpha": config.get("alpha"),
-                       "weights": "ImageNet" if config.get("weights") == "imagenet" else config.get("weights")},
+                       "weights": weights_words(config.get("weights"))},
         "input": {"shape": [1, img_size, img_size, 3], "dtype": "float32", "description": INPUT_WORDS},
         "output": f"{len(classes)} probabilities, one per class in labels.txt order (they add up to 1)",
         "training": {
@@ -341,7 +348,7 @@ def model_card_markdown(card: dict) -> str:
         f"- Input: {INPUT_WORDS}; shape {tuple(card['input']['shape'])}.",
         f"- Output: {card['output']}.", "",
         "## How it was made", "",
-        f"- Base model: {base.get('name')}{alpha}, weights: {base.get('weights') or 'random (no pretraining)'}.",
+        f"- Base model: {base.get('name')}{alpha}, weights: {weights_words(base.get('weights'))}.",
         f"- Data: {card['training'].get('data')} ({card['training'].get('subset_percent')} % of the images).",
         f"- Epochs: {card['training'].get('epochs')} with the base frozen, "
         f"{card['training'].get('fine_tune_epochs') or 0} fine-tuning.",

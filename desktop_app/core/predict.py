@@ -204,7 +204,3 @@ def predict_images(
     ]
     return PredictionSet(predictions, predictor.classes)
 
-
-def predict_task(model: str | Path, items: list[str], report, should_stop) -> PredictionSet:
-    """Worker body for the Predict section of the Evaluate page."""
-    return predict_images(model, items, report=lambda done, total: report((done, total)), should_stop=should_stop)

@@ -198,6 +198,7 @@ def _augmentation_section(config: dict, files: list[Path]) -> str:
 
 def _model_section(model, config: dict) -> str:
     from desktop_app.core.model_builder import preview_unfreeze, summarize, unfreeze_top
+    from desktop_app.core.runs import weights_words
 
     unfreeze_top(model, 0)  # as in feature extraction: the base frozen
     frozen = summarize(model)
@@ -210,7 +211,7 @@ def _model_section(model, config: dict) -> str:
     count_rows = [(name, f"{c.total:,}", f"{c.trainable:,}", f"{c.non_trainable:,}") for name, c in phases]
     base = config.get("backbone", "?")
     alpha = f", alpha {config['alpha']:g}" if config.get("alpha") else ""
-    weights = "ImageNet" if config.get("weights") == "imagenet" else (config.get("weights") or "random (no pretraining)")
+    weights = weights_words(config.get("weights"))
     return (
         f"<p>Base model <b>{_e(base)}</b>{_e(alpha)}, weights: {_e(weights)}; input "
         f"{config.get('img_size')}×{config.get('img_size')} RGB, pixel values 0..255 (preprocessing is inside "
@@ -267,13 +268,13 @@ def build_report(run_dir: Path, evaluation, model) -> str:
     metrics.setdefault("classes", evaluation.classes)
     train_files: list[Path] = []
     try:
-        from desktop_app.core.dataset import make_split, scan_folder
+        from desktop_app.core.evaluation import run_split
 
-        index = scan_folder(config["data"])
-        train_files = [f.path for f in make_split(index, config.get("subset_percent", 100.0),
-                                                   config.get("val_fraction", 0.2), config.get("seed", 42)).train]
-    except (UserError, KeyError, OSError):
-        pass
+        # The split training used (bad files left out as in training): the example grid
+        # shows one of the photos the model really trained on.
+        train_files = [f.path for f in run_split(config).train]
+    except (UserError, KeyError, TypeError, OSError):
+        pass  # the dataset folder is gone: the report says there is no example grid
     macro = evaluation.macro_average()
     per_class_rows = [(s.name, f"{s.precision:.2f}", f"{s.recall:.2f}", f"{s.f1:.2f}", s.support)
                       for s in evaluation.per_class]
@@ -338,7 +339,3 @@ def write_report(
     report(Progress("Writing the lab report", 1, 1))
     return out
 
-
-def report_task(run_dir: Path, out: Path | None, report, should_stop) -> Path | None:
-    """Worker body for the Export page's "Write lab report"."""
-    return write_report(run_dir, out, report=report, should_stop=should_stop)

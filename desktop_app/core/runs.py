@@ -56,10 +56,17 @@ class RunInfo:
         """A short description for lists: base, data share, best accuracy."""
         subset = self.config.get("subset_percent", 100)
         best = self.metrics.get("best_val_accuracy")
-        score = f", best {best:.0%}" if best is not None else ""
+        score = f", best {100 * best:.0f} %" if best is not None else ""
         phases = {row.get("phase") for row in self.history}
         tuned = ", fine-tuned" if "fine_tuning" in phases else ""
         return f"{self.name} ({subset:g} % data{tuned}{score})"
+
+
+def weights_words(weights: str | None) -> str:
+    """A run's ``weights`` setting in words, for the lab report and the model card."""
+    if weights == "imagenet":
+        return "ImageNet"
+    return weights or "random (no pretraining)"
 
 
 def read_run(path: Path) -> RunInfo | None:

@@ -41,15 +41,25 @@ def log_file() -> Path:
     return log_dir() / LOG_FILE
 
 
-def setup_logging() -> Path:
-    """Send the app's log records to the log file (once); return its path."""
+def setup_logging() -> Path | None:
+    """Send the app's log records to the log file (once); return its path.
+
+    A log folder that cannot be written (a read-only home, a full disk) must not stop the
+    app from opening: then there is no file log, a warning goes to stderr, and None comes back.
+    """
     path = log_file()
     root = logging.getLogger("desktop_app")
     if not any(getattr(h, "_transfer_studio", None) == str(path) for h in root.handlers):
         for handler in [h for h in root.handlers if getattr(h, "_transfer_studio", None)]:
             root.removeHandler(handler)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+            handler.close()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        except OSError as e:
+            print(f"{APP_NAME}: cannot write the log file {path} ({e.strerror or e}); "
+                  "carrying on without it.", file=sys.stderr)
+            return None
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler._transfer_studio = str(path)  # type: ignore[attr-defined]
         root.addHandler(handler)
@@ -155,8 +165,9 @@ def qt_message_handler(mode: QtMsgType, context, message: str) -> None:
 _handler: _Handler | None = None
 
 
-def install_error_handling() -> Path:
-    """Log to the user's log folder and show unexpected exceptions in a dialog; returns the log path."""
+def install_error_handling() -> Path | None:
+    """Log to the user's log folder and show unexpected exceptions in a dialog; returns the log
+    path, or None when the log folder cannot be written (the dialogs work all the same)."""
     global _handler
     path = setup_logging()
     _handler = _Handler()

@@ -20,10 +20,24 @@ from PySide6.QtWidgets import (
 from desktop_app.core.events import Progress
 from desktop_app.core.runs import RunInfo
 from desktop_app.ui.page import StepPage, named, styled_label
-from desktop_app.ui.widgets.evaluation_views import CaptionedThumbnails, ConfusionMatrixView, PredictionRows
-from desktop_app.ui.widgets.run_chooser import RunChooser
+from desktop_app.ui.widgets.evaluation_views import (
+    THUMB_SIDE, CaptionedThumbnails, ConfusionMatrixView, PredictionRows, decode_prediction_thumbnails,
+)
+from desktop_app.ui.widgets.run_chooser import RunChooser, RunsSource, no_model_text
 from desktop_app.ui.widgets.training_curves import TrainingCurves
 from desktop_app.ui.workers import Task
+
+LOADING = "Loading the model"  # as in ``evaluation.evaluate_run``'s progress
+
+
+def predict_with_thumbnails(run_dir: Path, items: list[str], report, should_stop):
+    """Worker body for "Try new photos": the predictions, and the thumbnails of the rows
+    shown (decoded here, off the GUI thread)."""
+    from desktop_app.core.predict import predict_images
+
+    result = predict_images(run_dir, items, report=lambda done, total: report((done, total)),
+                            should_stop=should_stop)
+    return result, decode_prediction_thumbnails(result.predictions[: PredictionRows.MAX_ROWS], THUMB_SIDE)
 
 
 class EvaluatePanel(StepPage):
@@ -40,6 +54,7 @@ class EvaluatePanel(StepPage):
         self.evaluation = None
         self.predictions = None
         self.task: Task | None = None
+        self.task_run: Path | None = None  # the run the evaluation in progress is about
         self.predict_task: Task | None = None
         self.setAcceptDrops(True)
 
@@ -90,7 +105,7 @@ class EvaluatePanel(StepPage):
         left_layout.setContentsMargins(0, 0, 0, 0)
         self.accuracy_label = named(QLabel("Not evaluated yet."), "accuracyLabel", "Accuracy",
                                     "The share of validation photos the model got right.")
-        self.accuracy_label.setStyleSheet("font-size: 20px; font-weight: 600; color: palette(link);")
+        self.accuracy_label.setStyleSheet("font-size: 15pt; font-weight: 600; color: palette(link);")
         self.accuracy_label.setWordWrap(True)
         self.class_table = named(QTableWidget(0, 5), "classScores", "Scores per class",
                                  "Precision: of the photos it called this class, how many were. Recall: of the "
@@ -155,7 +170,7 @@ class EvaluatePanel(StepPage):
         self.drop_zone.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_zone.setMinimumHeight(56)
         self.drop_zone.setStyleSheet("QLabel#dropZone { border: 2px dashed palette(link); border-radius: 8px; "
-                                     "color: palette(link); font-size: 15px; background: palette(alternate-base); }")
+                                     "color: palette(link); font-size: 11pt; background: palette(alternate-base); }")
         buttons = QHBoxLayout()
         self.choose_images_button = named(QPushButton("Choose photos…"), "choosePhotosButton", "Choose photos",
                                           "Pick one or more photo files to try the model on.")
@@ -183,6 +198,11 @@ class EvaluatePanel(StepPage):
         self.runs.refresh(select)
         self.compare.refresh()
 
+    def set_runs_source(self, source: RunsSource) -> None:
+        """List the runs of this folder (or of the folder ``source()`` returns), e.g. a project's."""
+        self.runs.set_source(source)
+        self.compare.set_source(source)
+
     def set_run(self, run_dir: Path) -> None:
         """Follow a run that just finished training: select it and evaluate it."""
         self.refresh_runs(Path(run_dir))
@@ -203,8 +223,11 @@ class EvaluatePanel(StepPage):
         if run is None:
             self.status.setText("No training runs yet: train a model on the Train page first.")
             return
+        if self._busy() and self.task_run != run.path:
+            self.status.setText(f"Still evaluating {self.task_run.name}; its result is saved with that run.")
         if not (run.path / "model.keras").exists():
-            self.status.setText("This run has no saved model yet (it stopped before its first epoch ended).")
+            if not self._busy():
+                self.status.setText(no_model_text(run))
             self.evaluate_button.setEnabled(False)
             return
         from desktop_app.core.evaluation import load_evaluation  # numpy only, no TensorFlow
@@ -212,6 +235,9 @@ class EvaluatePanel(StepPage):
         saved = load_evaluation(run.path)
         if saved is not None:
             self.show_evaluation(saved)
+        if self._busy():
+            return
+        if saved is not None:
             self.status.setText("Showing this run's last evaluation. Press Evaluate to run it again.")
         else:
             self.status.setText("Press Evaluate to test this run's model on its validation photos.")
@@ -237,27 +263,47 @@ class EvaluatePanel(StepPage):
         run = self.current_run()
         if run is None or self._busy():
             return
-        from desktop_app.core.evaluation import evaluate_task
+        from desktop_app.core.evaluation import evaluate_run
 
         self.evaluate_button.setEnabled(False)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
-        self.status.setText("Loading the model (TensorFlow starts the first time, a few seconds)…")
-        task = Task(evaluate_task, run.path, None, parent=self)
+        self.status.setText("Checking the photos…")
+        task = Task(evaluate_run, run.path, parent=self)
         task.progress.connect(self._on_progress)
         task.succeeded.connect(self._on_evaluated)
         task.failed.connect(self._on_failed)
         task.finished.connect(self._on_finished)
-        self.task = task
+        self.task, self.task_run = task, run.path
         task.start()
 
+    def _showing_task_run(self) -> bool:
+        run = self.current_run()
+        return run is not None and run.path == self.task_run
+
     def _on_progress(self, event) -> None:
-        if isinstance(event, Progress) and event.total:
+        if not isinstance(event, Progress):
+            return
+        if event.task == LOADING:
+            self.progress.setRange(0, 0)
+            words = "Loading the model (TensorFlow starts the first time, a few seconds)…"
+        elif event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
-            self.status.setText(f"{event.task}: {event.done} of {event.total}")
+            words = f"{event.task}: {event.done} of {event.total}"
+        else:
+            return
+        if self._showing_task_run():  # another run chosen meanwhile: its page keeps its own words
+            self.status.setText(words)
 
     def _on_evaluated(self, evaluation) -> None:
+        if not self._showing_task_run():
+            # Another run was chosen meanwhile: this result is not about the run shown. It is
+            # saved with its own run (evaluation.json), which shows it when chosen again.
+            run = self.current_run()
+            if run is not None and (run.path / "model.keras").exists():
+                self.status.setText(f"Finished evaluating {self.task_run.name}; choose it to see its result.")
+            return
         if evaluation is None:
             self.status.setText("Evaluation stopped.")
             return
@@ -267,11 +313,15 @@ class EvaluatePanel(StepPage):
         self.evaluationFinished.emit(evaluation)
 
     def _on_failed(self, message: str) -> None:
-        self.status.setText(message)
+        if self._showing_task_run():
+            self.status.setText(message)
+        elif self.task_run is not None:
+            self.status.setText(f"Evaluating {self.task_run.name} failed: {message}")
 
     def _on_finished(self) -> None:
         self.progress.setVisible(False)
-        self.evaluate_button.setEnabled(self.current_run() is not None)
+        run = self.current_run()
+        self.evaluate_button.setEnabled(run is not None and (run.path / "model.keras").exists())
 
     def _clear_results(self) -> None:
         self.evaluation = None
@@ -352,20 +402,19 @@ class EvaluatePanel(StepPage):
         if self.predict_task is not None and self.predict_task.is_running():
             self.predict_status.setText("Still busy with the last photos; try again in a moment.")
             return
-        from desktop_app.core.predict import predict_task
-
         self.predict_status.setText(f"Looking at {len(items)} item(s)…")
         self.save_csv_button.setEnabled(False)
-        task = Task(predict_task, run.path, [str(i) for i in items], parent=self)
+        task = Task(predict_with_thumbnails, run.path, [str(i) for i in items], parent=self)
         task.progress.connect(lambda p: self.predict_status.setText(f"Looked at {p[0]} of {p[1]} photo(s)…"))
         task.succeeded.connect(self._on_predicted)
         task.failed.connect(self.predict_status.setText)
         self.predict_task = task
         task.start()
 
-    def _on_predicted(self, result) -> None:
+    def _on_predicted(self, answer) -> None:
+        result, thumbnails = answer
         self.predictions = result
-        self.prediction_rows.set_predictions(result.predictions)
+        self.prediction_rows.set_predictions(result.predictions, thumbnails)
         n = len(result.predictions)
         shown = f" (the first {PredictionRows.MAX_ROWS} are shown; Save CSV keeps all)" if n > PredictionRows.MAX_ROWS else ""
         self.predict_status.setText(f"Top 3 classes for {n} photo(s){shown}.")

@@ -15,7 +15,7 @@ from desktop_app.core.events import Progress
 from desktop_app.core.export import FORMAT_TITLES
 from desktop_app.core.runs import RunInfo
 from desktop_app.ui.page import StepPage, named, styled_label
-from desktop_app.ui.widgets.run_chooser import RunChooser
+from desktop_app.ui.widgets.run_chooser import RunChooser, RunsSource, no_model_text
 from desktop_app.ui.workers import Task
 
 # Which formats start ticked, and a plain-words tooltip for each.
@@ -134,6 +134,10 @@ class ExportPanel(StepPage):
     def refresh_runs(self) -> None:
         self.runs.refresh()
 
+    def set_runs_source(self, source: RunsSource) -> None:
+        """List the runs of this folder (or of the folder ``source()`` returns), e.g. a project's."""
+        self.runs.set_source(source)
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh_runs()
@@ -151,7 +155,7 @@ class ExportPanel(StepPage):
         if run is None:
             self.status.setText("No training runs yet: train a model on the Train page first.")
         elif not (run.path / "model.keras").exists():
-            self.status.setText("This run has no saved model yet.")
+            self.status.setText(no_model_text(run))
         else:
             self.status.setText("Choose the formats and press Export.")
         self._update_buttons()
@@ -159,6 +163,7 @@ class ExportPanel(StepPage):
     def _update_buttons(self) -> None:
         run = self.current_run()
         ready = run is not None and (run.path / "model.keras").exists() and not self._busy()
+        self.runs.setEnabled(not self._busy())  # the result in progress belongs to the run shown
         self.export_button.setEnabled(ready and bool(self.formats()))
         self.report_button.setEnabled(ready)
         self.open_folder_button.setEnabled(bool(self.out_edit.text()) and Path(self.out_edit.text()).is_dir())
@@ -195,11 +200,11 @@ class ExportPanel(StepPage):
         if not out:
             self.status.setText("Choose a folder for the exported files first.")
             return
-        from desktop_app.core.export import export_task
+        from desktop_app.core.export import export_run
 
         self.results.setRowCount(0)
         self.notes.setText("")
-        self._start(export_task, run.path, Path(out).expanduser(), self.formats(),
+        self._start(export_run, run.path, Path(out).expanduser(), self.formats(),
                     busy_text="Loading the model (TensorFlow starts the first time, a few seconds)…",
                     on_success=self._on_exported)
 
@@ -207,9 +212,9 @@ class ExportPanel(StepPage):
         run = self.current_run()
         if run is None or self._busy():
             return
-        from desktop_app.core.report import report_task
+        from desktop_app.core.report import write_report
 
-        self._start(report_task, run.path, None, busy_text="Writing the lab report…", on_success=self._on_report)
+        self._start(write_report, run.path, None, busy_text="Writing the lab report…", on_success=self._on_report)
 
     def _on_progress(self, event) -> None:
         if isinstance(event, Progress) and event.total:

@@ -72,6 +72,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._build_menus()
         self.projects = ProjectController(self, start_dataset=data_folder)
+        self.projects.projectChanged.connect(self._follow_runs_folder)
+        self._follow_runs_folder()
         self.desktop = install_desktop_actions(self)
         self.statusBar().showMessage("Ready")
         self.data_panel.datasetChanged.connect(
@@ -102,6 +104,12 @@ class MainWindow(QMainWindow):
         about = QAction(f"&About {APP_NAME}", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def _follow_runs_folder(self, _project=None) -> None:
+        """The Evaluate and Export pages list the runs where the Train page puts them: the open
+        project's runs/ folder, else the default runs folder."""
+        for panel in (self.evaluate_panel, self.export_panel):
+            panel.set_runs_source(lambda: self.train_panel.runs_parent)
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", about_html())

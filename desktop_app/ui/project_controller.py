@@ -24,7 +24,7 @@ from desktop_app.core.dataset import SplitSettings
 from desktop_app.core.demo_data import demo_dataset_dir
 from desktop_app.core.errors import UserError
 from desktop_app.core.project import (
-    DEMO, PROJECT_FILE, DatasetRef, ModelChoice, Project, ProjectSettings, SplitChoice, TrainingSettings,
+    DEMO, PROJECT_FILE, DatasetRef, ModelChoice, Project, ProjectSettings, TrainingSettings,
     create_project, open_project,
 )
 
@@ -105,7 +105,7 @@ class ProjectController(QObject):
         w = self.window
         data, model, train = w.data_panel, w.model_panel, w.train_panel
         signals = [
-            data.datasetChanged, data.splitChanged, w.augment_panel.specChanged, model.specChanged,
+            data.splitChanged, w.augment_panel.specChanged, model.specChanged,
             train.epochs.valueChanged, train.batch_size.valueChanged, train.learning_rate.valueChanged,
             train.optimizer.currentIndexChanged, train.fast.toggled, train.fine_tune_box.toggled,
             train.fine_tune_epochs.valueChanged, train.unfreeze.valueChanged, train.fine_tune_lr.valueChanged,
@@ -117,7 +117,9 @@ class ProjectController(QObject):
 
     def _dataset_ref(self) -> DatasetRef | None:
         data = self.window.data_panel
-        if data.index is None or data.is_loading() or self._dataset_unresolved:
+        # Only a fully checked folder counts (datasetChanged comes before the loading task ends,
+        # so "is it still loading?" would race); a folder still being read is not chosen yet.
+        if data.index is None or not data.index.validated or self._dataset_unresolved:
             return self._saved.dataset  # nothing newer chosen yet: keep what the project says
         root = Path(data.index.root).resolve()
         if root == demo_dataset_dir().resolve():
@@ -130,7 +132,7 @@ class ProjectController(QObject):
         m, t = w.model_panel, w.train_panel
         return ProjectSettings(
             dataset=None,
-            split=SplitChoice(float(split.subset_percent), round(float(split.val_fraction), 4), int(split.seed)),
+            split=SplitSettings(float(split.subset_percent), round(float(split.val_fraction), 4), int(split.seed)),
             augmentation=w.augment_panel.spec(),
             model=ModelChoice(m.backbone, m.alpha, m.img_size, m.weights, m.head, m.unfreeze_layers),
             training=TrainingSettings(
@@ -152,7 +154,7 @@ class ProjectController(QObject):
         self._applying = True
         try:
             s, m, t = settings.split, settings.model, settings.training
-            w.data_panel.set_split_settings(SplitSettings(s.subset_percent, s.val_fraction, s.seed))
+            w.data_panel.set_split_settings(s)
             w.augment_panel.set_spec(settings.augmentation)
             mp = w.model_panel
             index = mp.base_combo.findData(m.backbone)
@@ -216,7 +218,10 @@ class ProjectController(QObject):
             self._timer.start()
 
     def _dataset_loaded(self, _index) -> None:
-        self._dataset_unresolved = False  # a folder is on screen: it is the dataset now
+        # One slot, in this order: the folder on screen is the dataset now, and only then is
+        # "modified" worked out (and autosave started) with it.
+        self._dataset_unresolved = False
+        self._pages_changed()
 
     def _update_modified(self) -> None:
         modified = self.is_modified()
@@ -254,8 +259,9 @@ class ProjectController(QObject):
         if self.project is not None and self.autosave and self.is_modified():
             self._write(self.project)
 
-    def _write(self, project: Project) -> bool:
-        project.settings = self.collect()
+    def _write(self, project: Project, settings: ProjectSettings | None = None) -> bool:
+        """Save ``settings`` (default: what the pages show now) with the project's runs."""
+        project.settings = self.collect() if settings is None else settings
         try:
             project.save()
         except OSError as e:
@@ -268,8 +274,10 @@ class ProjectController(QObject):
 
     def _run_finished(self, run_dir) -> None:
         if self.project is not None:
+            # Record the run with the settings as last saved, not the pages: unsaved (or
+            # discarded, when the window closed during training) edits stay unsaved.
             self.project.add_run(Path(run_dir))
-            self._write(self.project)
+            self._write(self.project, self._saved)
         else:
             self.session_runs.append(Path(run_dir))
             self._update_modified()
@@ -348,9 +356,9 @@ class ProjectController(QObject):
     def confirm_discard(self) -> bool:
         """Before the work on screen is replaced or the window closes: True to go on."""
         if self.project is not None and self.autosave:
-            if self.is_modified():
-                self._write(self.project)
-            return True
+            if not self.is_modified() or self._write(self.project):
+                return True
+            # Autosave failed (read-only folder, disk full): ask, rather than lose the work.
         if not self.is_modified():
             return True
         what = f"the project {self.project.name}" if self.project else "your work (it is not in a project yet)"

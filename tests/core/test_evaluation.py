@@ -108,3 +108,35 @@ def test_evaluating_on_another_folder_maps_classes_by_name(trained_run, tmp_path
 def test_a_folder_without_a_run_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="not a training run"):
         evaluate_run(tmp_path)
+
+
+def test_run_split_leaves_bad_files_out_as_training_did(tmp_path):
+    """Report, evaluation and export checks rebuild the very split training used."""
+    from conftest import make_image_folder
+    from desktop_app.core.dataset import make_split, scan_folder
+    from desktop_app.core.evaluation import run_split
+    from desktop_app.core.training_config import TrainingConfig
+    from desktop_app.core.validation import validate_index
+
+    data = make_image_folder(tmp_path / "data", per_class=10)
+    for i in range(3):
+        (data / "red" / f"a_broken_{i}.png").write_bytes(b"\x89PNG broken")
+    config = {"data": str(data), "subset_percent": 100.0, "val_fraction": 0.3, "seed": 7}
+    split = run_split(config)
+    trained = make_split(validate_index(scan_folder(data)), 100.0, 0.3, 7)  # as TrainingJob does
+    assert split.train == trained.train and split.val == trained.val
+    assert not any("broken" in f.path.name for f in split.train + split.val)
+    naive = make_split(scan_folder(data), 100.0, 0.3, 7)  # without the check: another split
+    assert (naive.train, naive.val) != (split.train, split.val)
+    as_object = run_split(TrainingConfig(data=data, out=tmp_path / "run", subset_percent=100.0,
+                                         val_fraction=0.3, seed=7))
+    assert as_object.train == split.train and as_object.val == split.val
+    with pytest.raises(UserError, match="gone"):
+        run_split({**config, "data": str(tmp_path / "nowhere")})
+
+
+def test_run_labels_use_one_percent_style(tmp_path):
+    from desktop_app.core.runs import RunInfo
+
+    run = RunInfo(tmp_path / "r", {"subset_percent": 10}, [{"phase": "fine_tuning"}], {"best_val_accuracy": 0.25})
+    assert run.label == "r (10 % data, fine-tuned, best 25 %)"

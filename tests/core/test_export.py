@@ -126,3 +126,25 @@ def test_bad_requests_are_user_errors(trained_run, tmp_path):
         export_run(trained_run, tmp_path / "x", ["onnx"])
     with pytest.raises(UserError, match="other than the run folder"):
         export_run(trained_run, trained_run, ["keras"])
+
+
+def test_check_details_say_decimal_places_not_scientific_notation(tmp_path):
+    from desktop_app.core.export import _compare, decimal_places
+
+    assert [decimal_places(d) for d in (3.2e-7, 1e-4, 5e-5, 2e-4, 0.3)] == [6, 4, 4, 3, 0]
+    reference = np.array([[0.25, 0.75]], np.float32)
+    ok = _compare("keras", tmp_path / "m.keras", reference, reference + 3.2e-7, "8 validation images")
+    assert ok.ok and "match the trained model to 6 decimal places (allowed: 4)" in ok.detail
+    assert "e-0" not in ok.detail
+    exact = _compare("keras", tmp_path / "m.keras", reference, reference.copy(), "8 validation images")
+    assert "exactly" in exact.detail
+    bad = _compare("tflite", tmp_path / "m.tflite", reference, reference + 0.02, "8 validation images")
+    assert not bad.ok and "to only 1 decimal place(s) (needed: 3)" in bad.detail
+
+
+def test_weights_are_worded_once():
+    from desktop_app.core.runs import weights_words
+
+    assert weights_words("imagenet") == "ImageNet"
+    assert weights_words(None) == "random (no pretraining)"
+    assert weights_words("/my/weights.h5") == "/my/weights.h5"

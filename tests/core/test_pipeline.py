@@ -84,3 +84,20 @@ def test_a_file_name_that_is_not_utf8_is_still_used(tmp_path):
     assert len(index.files) == 2 and not index.bad_files
     images = np.concatenate([x for x, _ in make_dataset(index.files, 2, 16, 4)])
     assert len(images) == 2
+
+
+def test_image_dataset_keeps_each_image_with_its_index_and_drops_broken_files(tmp_path):
+    """The one decode step shared by training, evaluation, prediction and export checks."""
+    from desktop_app.core.pipeline import image_dataset
+
+    red = write_image(tmp_path / "red.png", RED)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG not really")
+    odd = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9.png")))  # not valid UTF-8
+    write_image(odd, BLUE)
+    pairs = [(x.numpy(), int(i)) for x, i in image_dataset([red, broken, odd], 8)]
+    assert [i for _, i in pairs] == [0, 2]
+    assert pairs[0][0].shape == (8, 8, 3)
+    assert pairs[0][0][..., 0].mean() > pairs[0][0][..., 2].mean()  # red stayed red
+    assert pairs[1][0][..., 2].mean() > pairs[1][0][..., 0].mean()  # and blue blue
+    assert list(image_dataset([], 8)) == []

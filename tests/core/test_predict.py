@@ -55,3 +55,16 @@ def test_missing_model_or_image_is_a_user_error(trained_run, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no images"):
         predict_images(trained_run, [tmp_path / "empty"])
+
+
+def test_a_photo_whose_name_is_not_utf8_is_predicted(trained_run, tmp_path):
+    import os
+
+    config = json.loads((trained_run / "config.json").read_text())
+    star = sorted((Path(config["data"]) / "stars").glob("*.jpg"))[0]
+    odd = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"\xe9toile.jpg")))
+    shutil.copy(star, odd)
+    result = predict_images(trained_run, [odd, star])
+    assert [p.path for p in result.predictions] == [odd, star]
+    assert all(p.top and not p.error for p in result.predictions)
+    assert result.predictions[0].top == result.predictions[1].top

@@ -9,21 +9,43 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.augmentation import AugmentationSpec
+from desktop_app.core.dataset import SplitSettings
 from desktop_app.core.demo_data import demo_dataset_dir
 from desktop_app.core.errors import UserError
 from desktop_app.core.model_builder import HeadSpec
 from desktop_app.core.project import (
-    DEMO, PROJECT_FILE, SCHEMA_VERSION, V0_EXAMPLE, DatasetRef, ModelChoice, ProjectSettings, SplitChoice,
-    TrainingSettings, create_project, migrate, open_project,
+    DEMO, PROJECT_FILE, SCHEMA_VERSION, DatasetRef, ModelChoice, ProjectSettings, TrainingSettings,
+    create_project, migrate, open_project,
 )
 from desktop_app.core.training_config import TrainingConfig
+
+# A real project file as the first prototype wrote it (schema 0: no "schema_version",
+# flat keys, augmentation as a preset name, runs as paths); ``migrate`` turns it into the
+# current schema.
+V0_EXAMPLE: dict = {
+    "name": "Flowers, lesson 3",
+    "data_folder": "/home/teacher/photos/flowers",
+    "base": "mobilenet",
+    "alpha": 0.5,
+    "image_size": 160,
+    "augmentation": "strong",
+    "subset": 10,
+    "validation_split": 0.25,
+    "seed": 7,
+    "epochs": 8,
+    "batch_size": 16,
+    "learning_rate": 0.0005,
+    "fine_tune_epochs": 3,
+    "unfreeze": 20,
+    "runs": ["runs/2024-03-01_09-15-00_mobilenet"],
+}
 
 
 def _settings(data: Path) -> ProjectSettings:
     # Every field away from its default, so a field that is not saved shows up.
     return ProjectSettings(
         dataset=DatasetRef.folder(data),
-        split=SplitChoice(subset_percent=12.5, val_fraction=0.3, seed=99),
+        split=SplitSettings(subset_percent=12.5, val_fraction=0.3, seed=99),
         augmentation=AugmentationSpec.preset("strong").with_changes(flip="vertical", rotation=0.33),
         model=ModelChoice("mobilenet", 0.25, 96, None, HeadSpec("max", 0.3, 64), unfreeze_layers=7),
         training=TrainingSettings(epochs=3, batch_size=8, learning_rate=0.002, optimizer="sgd", fast=False,
@@ -64,6 +86,21 @@ def test_round_trip_restores_every_setting_and_the_runs(tmp_path, image_folder):
     assert open_project(tmp_path / "lesson" / PROJECT_FILE).settings == settings
 
 
+def test_project_json_layout_is_stable(tmp_path, image_folder):
+    """Files written by earlier versions (and by this one) keep one layout: nested objects per page."""
+    settings = _settings(image_folder)
+    data = json.loads(json.dumps(settings.to_dict()))
+    assert list(data) == ["dataset", "split", "augmentation", "model", "training"]
+    assert data["dataset"] == {"kind": "folder", "path": str(image_folder.resolve()), "relative": ""}
+    assert data["split"] == {"subset_percent": 12.5, "val_fraction": 0.3, "seed": 99}
+    assert data["augmentation"] == settings.augmentation.to_dict()
+    assert data["model"] == {"backbone": "mobilenet", "alpha": 0.25, "img_size": 96, "weights": None,
+                             "head": {"pooling": "max", "dropout": 0.3, "hidden_units": 64}, "unfreeze_layers": 7}
+    assert data["training"]["unfreeze_layers"] == 12 and data["training"]["fine_tune_learning_rate"] == 0.0001
+    assert ProjectSettings.from_dict(data) == settings
+    assert ProjectSettings().to_dict()["dataset"] is None
+
+
 def test_runs_found_in_the_runs_folder_count_even_if_unrecorded(tmp_path):
     project = create_project(tmp_path / "p")
     _fake_run(project.runs_dir / "a")
@@ -90,7 +127,7 @@ def test_v0_project_file_migrates(tmp_path):
     project = open_project(folder)
     s = project.settings
     assert s.dataset == DatasetRef("folder", "/home/teacher/photos/flowers", "")
-    assert s.split == SplitChoice(10.0, 0.25, 7)
+    assert s.split == SplitSettings(10.0, 0.25, 7)
     assert s.augmentation == AugmentationSpec.preset("strong")
     assert (s.model.backbone, s.model.alpha, s.model.img_size, s.model.weights) == ("mobilenet", 0.5, 160, "imagenet")
     assert s.training == TrainingSettings(epochs=8, batch_size=16, learning_rate=0.0005, fine_tune=True,

@@ -39,8 +39,10 @@ class Collector(HTMLParser):
 
 
 def test_report_has_every_section_and_embeds_its_pictures(trained_run, tmp_path):
-    out = write_report(trained_run, tmp_path / "report.html")
-    assert out == tmp_path / "report.html" and list(tmp_path.iterdir()) == [out]  # one file, nothing beside it
+    folder = tmp_path / "out"  # (tmp_path also holds this test's private data folder)
+    folder.mkdir()
+    out = write_report(trained_run, folder / "report.html")
+    assert out == folder / "report.html" and list(folder.iterdir()) == [out]  # one file, nothing beside it
     parser = Collector()
     parser.feed(out.read_text(encoding="utf-8"))
     text = " ".join(parser.text)

@@ -80,3 +80,21 @@ def test_qt_warnings_go_to_the_log(tmp_path, monkeypatch, qapp):
     for handler in errors.log.handlers:
         handler.flush()
     assert "a Qt warning for the log" in path.read_text()
+
+
+@pytest.mark.qt_no_exception_capture
+def test_unwritable_log_folder_does_not_stop_the_app(qtbot, tmp_path, monkeypatch, capsys):
+    # The log folder cannot be created (even as root): a file stands where a folder should be.
+    (tmp_path / "home").write_text("not a folder")
+    monkeypatch.setenv(errors.LOG_DIR_ENV, str(tmp_path / "home" / "logs"))
+    shown = []
+    monkeypatch.setattr(errors, "show_error_dialog", lambda summary, details: shown.append(summary))
+    try:
+        assert errors.install_error_handling() is None
+        assert "cannot write the log file" in capsys.readouterr().err
+        # Without a file log, unexpected errors are still shown and the app keeps running.
+        QTimer.singleShot(0, lambda: 1 / 0)
+        qtbot.waitUntil(lambda: len(shown) == 1, timeout=3000)
+        assert "ZeroDivisionError" in shown[0]
+    finally:
+        errors.uninstall_error_handling()

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QLabel
 
 from desktop_app.ui.evaluate_panel import EvaluatePanel
+from desktop_app.ui.export_panel import ExportPanel
+
+
+def copy_run(trained_run: Path, target: Path) -> Path:
+    """Another finished run (the same model), not evaluated yet."""
+    shutil.copytree(trained_run, target, ignore=shutil.ignore_patterns("evaluation.json", "report.html", "export"))
+    return target
 
 
 @pytest.fixture
@@ -86,7 +95,17 @@ def test_second_run_overlays_its_curves(qtbot, panel, trained_run, tmp_path):
     assert panel.curves.overlays == []
 
 
-def test_dropped_folder_gets_top3_bars_and_csv(qtbot, panel, trained_run, tmp_path):
+def test_dropped_folder_gets_top3_bars_and_csv(qtbot, panel, trained_run, tmp_path, monkeypatch):
+    from desktop_app.ui.widgets import evaluation_views
+
+    threads = set()
+    decode = evaluation_views.decode_thumbnail
+
+    def spy(path, side):
+        threads.add(threading.current_thread())
+        return decode(path, side)
+
+    monkeypatch.setattr(evaluation_views, "decode_thumbnail", spy)
     data = Path(json.loads((trained_run / "config.json").read_text())["data"])
     folder = tmp_path / "new"
     shutil.copytree(data / "squares", folder)
@@ -100,6 +119,10 @@ def test_dropped_folder_gets_top3_bars_and_csv(qtbot, panel, trained_run, tmp_pa
     assert len(result.predictions) == 12
     assert panel.tabs.currentIndex() == 3
     assert len(panel.prediction_rows.bars) == 12 and all(len(b) == 3 for b in panel.prediction_rows.bars)
+    # The thumbnails were decoded in the worker, not on the GUI thread.
+    assert threads and threading.main_thread() not in threads
+    thumbs = panel.prediction_rows.findChildren(QLabel, "predictionThumbnail")
+    assert len(thumbs) == 12 and all(not t.pixmap().isNull() for t in thumbs)
     first = result.predictions[0]
     assert panel.prediction_rows.bars[0][0].value() == round(first.top[0][1] * 1000)
     assert panel.save_csv_button.isEnabled()
@@ -112,3 +135,91 @@ def test_every_control_has_a_name_and_tooltip(panel):
                    panel.cell_images, panel.wrong_gallery, panel.choose_images_button, panel.choose_folder_button,
                    panel.save_csv_button, panel.drop_zone):
         assert widget.objectName() and widget.accessibleName() and widget.toolTip()
+
+
+def test_both_pages_list_the_runs_of_the_folder_the_train_page_uses(qtbot, trained_run, tmp_path):
+    """With a project open, runs go to PROJECT/runs; Evaluate and Export list those."""
+    runs = tmp_path / "project" / "runs"
+    first, second = copy_run(trained_run, runs / "run-a"), copy_run(trained_run, runs / "run-b")
+    evaluate, export = EvaluatePanel(), ExportPanel()
+    for page in (evaluate, export):
+        qtbot.addWidget(page)
+        assert page.runs.count() == 0  # the default runs folder is empty
+    runs_parent = {"folder": None}  # stands for TrainPanel.runs_parent
+    for page in (evaluate, export):
+        page.set_runs_source(lambda: runs_parent["folder"])
+        assert page.runs.count() == 0
+    runs_parent["folder"] = runs  # a project was opened ...
+    for page in (evaluate, export):
+        page.set_runs_source(lambda: runs_parent["folder"])  # ... and projectChanged told the page
+        assert {r.path for r in page.runs.runs} == {first, second}
+        assert page.runs.count() == 2 and page.current_run() is not None
+    assert evaluate.compare.count() == 3  # (no comparison) and both runs
+    assert evaluate.evaluate_button.isEnabled() and export.export_button.isEnabled()
+    third = copy_run(trained_run, runs / "run-c")  # trained meanwhile: a refresh shows it
+    evaluate.refresh_runs()
+    export.refresh_runs()
+    assert third in {r.path for r in evaluate.runs.runs} and third in {r.path for r in export.runs.runs}
+
+
+def test_main_window_pages_follow_the_open_projects_runs(qtbot, trained_run, tmp_path):
+    from desktop_app.ui.main_window import MainWindow
+
+    runs = tmp_path / "project" / "runs"
+    expected = {copy_run(trained_run, runs / "run-a"), copy_run(trained_run, runs / "run-b")}
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.train_panel.runs_parent = runs  # what ProjectController does before projectChanged
+    window.projects.projectChanged.emit(None)
+    assert {r.path for r in window.evaluate_panel.runs.runs} == expected
+    assert {r.path for r in window.export_panel.runs.runs} == expected
+    window.train_panel.runs_parent = None  # the project was closed
+    window.projects.projectChanged.emit(None)
+    assert window.evaluate_panel.runs.count() == window.export_panel.runs.count() == 0
+
+
+def test_a_result_for_another_run_is_not_shown_under_the_run_chosen_now(qtbot, trained_run, tmp_path):
+    runs = tmp_path / "runs"
+    first, second = copy_run(trained_run, runs / "run-a"), copy_run(trained_run, runs / "run-b")
+    panel = EvaluatePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_runs_source(runs)
+    panel.runs.setCurrentIndex(panel.runs.findData(str(first)))
+    assert panel.current_run().path == first and panel.evaluation is None
+    try:
+        qtbot.mouseClick(panel.evaluate_button, Qt.MouseButton.LeftButton)
+        task = panel.task
+        assert task is not None and panel.task_run == first
+        panel.runs.setCurrentIndex(panel.runs.findData(str(second)))  # while run-a is evaluated
+        assert not panel.evaluate_button.isEnabled()
+        qtbot.waitUntil(lambda: not task.is_running(), timeout=120_000)
+        qtbot.wait(50)  # the queued result signals
+        assert panel.current_run().path == second
+        assert panel.evaluation is None and panel.accuracy_label.text() == "Not evaluated yet."
+        assert panel.class_table.rowCount() == 0
+        assert "run-a" in panel.status.text()
+        assert (first / "evaluation.json").exists() and not (second / "evaluation.json").exists()
+        assert panel.evaluate_button.isEnabled()
+        panel.runs.setCurrentIndex(panel.runs.findData(str(first)))  # back to run-a: its saved result
+        assert panel.evaluation is not None and panel.evaluation.count > 0
+    finally:
+        panel.stop_background_work(30_000)
+
+
+def test_a_run_without_a_model_says_why_accurately(qtbot, trained_run, tmp_path):
+    run = copy_run(trained_run, tmp_path / "runs" / "run-a")
+    (run / "model.keras").unlink()
+    panel = EvaluatePanel()
+    qtbot.addWidget(panel)
+    panel.set_runs_source(tmp_path / "runs")
+    assert "saves its model when its training ends" in panel.status.text()
+    assert "still training" in panel.status.text()
+    assert not panel.evaluate_button.isEnabled()
+
+
+def test_font_sizes_are_points_so_presentation_mode_scales_them(panel):
+    import re
+
+    for widget in (panel.accuracy_label, panel.drop_zone):
+        assert re.findall(r"font-size:\s*([\d.]+)(\w+)", widget.styleSheet())[0][1] == "pt"

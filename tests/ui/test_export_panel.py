@@ -29,14 +29,17 @@ def test_export_shows_each_format_check(qtbot, panel, tmp_path):
     panel.out_edit.setText(str(tmp_path / "out"))
     with qtbot.waitSignal(panel.exportFinished, timeout=180_000) as blocker:
         qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+        assert not panel.runs.isEnabled()  # the result in progress belongs to the run shown
     result = blocker.args[0]
     assert [c.format for c in result.checks] == ["keras", "tflite"]
     assert panel.results.rowCount() == 2
     assert [panel.results.item(r, 2).text() for r in range(2)] == ["✔ passed", "✔ passed"]
     assert "match the trained model" in panel.results.item(0, 3).text()
+    assert "decimal places" in panel.results.item(0, 3).text() or "exactly" in panel.results.item(0, 3).text()
     assert (tmp_path / "out" / "model_card.md").exists()
     qtbot.waitUntil(lambda: panel.export_button.isEnabled(), timeout=30_000)
     assert "All checks passed" in panel.status.text()
+    assert panel.runs.isEnabled()
 
 
 def test_no_format_chosen_disables_export(panel):

@@ -180,3 +180,82 @@ def test_recent_projects_menu_lists_saved_projects(window, tmp_path):
     window.desktop.recent_menu.aboutToShow.emit()
     texts = [a.text() for a in window.desktop.recent_menu.actions()]
     assert str((tmp_path / "recent-one").resolve()) == texts[0]
+
+
+def _fake_run(folder):
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"data": "x", "out": str(folder)}))
+    (folder / "history.json").write_text(json.dumps([{"epoch": 1, "phase": "feature_extraction", "loss": 1.0,
+                                                      "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4}]))
+    return folder
+
+
+def test_finished_run_is_recorded_without_saving_unsaved_edits(window, tmp_path):
+    w = window
+    assert w.projects.save_as(tmp_path / "p")
+    w.projects.set_autosave(False)
+    w.train_panel.epochs.setValue(17)
+    assert w.isWindowModified()
+    file = tmp_path / "p" / PROJECT_FILE
+    # What TrainPanel.runFinished reaches when training ends (a real emit would also load the run
+    # into the Evaluate and Export pages).
+    w.projects._run_finished(_fake_run(tmp_path / "p" / "runs" / "r1"))
+    data = json.loads(file.read_text())
+    assert data["training"]["epochs"] == 5  # the edit is still unsaved...
+    assert data["runs"] == ["runs/r1"]  # ...but the run is in the project
+    assert w.isWindowModified()
+
+    # Closed during training, changes discarded; then training winds down and the run ends.
+    w.show()
+    assert w.close()  # conftest answers "Discard"
+    w.projects._run_finished(_fake_run(tmp_path / "p" / "runs" / "r2"))
+    data = json.loads(file.read_text())
+    assert data["training"]["epochs"] == 5
+    assert data["runs"] == ["runs/r1", "runs/r2"]
+
+
+def test_autosave_that_fails_on_close_asks_instead_of_losing_the_work(window, monkeypatch, tmp_path):
+    w = window
+    assert w.projects.save_as(tmp_path / "p")
+    w.show()
+    w.train_panel.epochs.setValue(13)
+    # The project file cannot be written any more (even as root): it is now a folder.
+    (tmp_path / "p" / PROJECT_FILE).unlink()
+    (tmp_path / "p" / PROJECT_FILE).mkdir()
+    errors = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: errors.append(text))
+    asked = []
+    answer = [QMessageBox.StandardButton.Cancel]
+    monkeypatch.setattr(project_controller, "ask_save_changes", lambda _parent, what: asked.append(what) or answer[0])
+    assert not w.close()
+    assert w.isVisible() and len(asked) == 1 and errors and "Could not save" in errors[0]
+    answer[0] = QMessageBox.StandardButton.Save  # the save fails again: the window stays
+    assert not w.close()
+    assert w.isVisible() and len(asked) == 2
+    answer[0] = QMessageBox.StandardButton.Discard
+    assert w.close()
+
+
+@pytest.mark.parametrize("locate_later", [False, True])
+def test_another_dataset_marks_the_project_modified_at_once(window, qtbot, monkeypatch, tmp_path, image_folder,
+                                                           locate_later):
+    w = window
+    # datasetChanged may arrive while the loading task still counts as running: make that certain.
+    monkeypatch.setattr(w.data_panel, "is_loading", lambda: True)
+    other = tmp_path / "other-photos"
+    shutil.copytree(image_folder, other)
+    assert w.projects.save_as(tmp_path / "p")
+    if locate_later:  # the project's folder went missing and the user chose "Later"
+        shutil.rmtree(image_folder)
+        w.projects.ask_locate = lambda missing: None
+    assert w.projects.open_project(tmp_path / "p", ask_first=False)
+    assert not w.isWindowModified()
+    seen = []  # connected after the controller, so it sees the state right after datasetChanged
+    w.data_panel.datasetChanged.connect(
+        lambda index: seen.append((index.root, w.isWindowModified(), w.projects._timer.isActive())))
+    w.data_panel.load(str(other))
+    qtbot.waitUntil(lambda: any(root == other for root, *_ in seen), timeout=15000)
+    assert seen[-1] == (other, True, True)
+    file = tmp_path / "p" / PROJECT_FILE
+    qtbot.waitUntil(lambda: json.loads(file.read_text())["dataset"]["path"] == str(other.resolve()), timeout=5000)
+    assert not w.isWindowModified()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QScrollArea,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
@@ -14,6 +14,19 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.report import cell_colour
 from desktop_app.ui.widgets.thumbnail_grid import ThumbnailGrid, ThumbnailModel, decode_thumbnail
+
+THUMB_SIDE = 72  # the thumbnail beside each prediction
+
+
+def decode_prediction_thumbnails(predictions, side: int = THUMB_SIDE) -> dict[str, QImage]:
+    """Worker side: {path: thumbnail} for ``PredictionRows.set_predictions`` (QImages are
+    safe to make off the GUI thread; an undecodable file gets none)."""
+    thumbnails = {}
+    for p in predictions:
+        image = decode_thumbnail(str(p.path), side)
+        if not image.isNull():
+            thumbnails[str(p.path)] = image
+    return thumbnails
 
 
 class ConfusionMatrixView(QTableWidget):
@@ -117,20 +130,23 @@ class PredictionRows(QScrollArea):
                 item.widget().deleteLater()
         self.bars = []
 
-    def set_predictions(self, predictions) -> None:
+    def set_predictions(self, predictions, thumbnails: dict[str, QImage] | None = None) -> None:
+        """One row per prediction (the first ``MAX_ROWS``); ``thumbnails`` from
+        ``decode_prediction_thumbnails`` in the worker: nothing is decoded here."""
         self.clear()
         for p in predictions[: self.MAX_ROWS]:
-            self.rows.insertWidget(self.rows.count() - 1, self._row(p))
+            self.rows.insertWidget(self.rows.count() - 1, self._row(p, (thumbnails or {}).get(str(p.path))))
 
-    def _row(self, prediction) -> QWidget:
+    def _row(self, prediction, image: QImage | None) -> QWidget:
         row = QFrame()
         row.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QHBoxLayout(row)
         thumb = QLabel()
-        thumb.setFixedSize(72, 72)
-        image = decode_thumbnail(str(prediction.path), 72)  # small, and at most MAX_ROWS of them
-        if not image.isNull():
-            thumb.setPixmap(QPixmap.fromImage(image).scaled(72, 72, Qt.AspectRatioMode.KeepAspectRatio))
+        thumb.setObjectName("predictionThumbnail")
+        thumb.setFixedSize(THUMB_SIDE, THUMB_SIDE)
+        if image is not None and not image.isNull():
+            thumb.setPixmap(QPixmap.fromImage(image).scaled(THUMB_SIDE, THUMB_SIDE,
+                                                            Qt.AspectRatioMode.KeepAspectRatio))
         layout.addWidget(thumb)
         grid = QGridLayout()
         name = QLabel(f"<b>{prediction.path.name}</b>")

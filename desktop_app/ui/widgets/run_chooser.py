@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
-from desktop_app.core.runs import RunInfo, list_runs, read_run
+from desktop_app.core.runs import RunInfo, list_checkpoints, list_runs, read_run
+
+# Where the runs are: a folder, or a callable returning one (read at each refresh);
+# None means the default runs folder (``runs.runs_dir()``).
+RunsSource = Path | Callable[[], Path | None] | None
+
+
+def no_model_text(run: RunInfo) -> str:
+    """Why a run has no ``model.keras``, and what to do about it."""
+    why = ("This run has no model yet: a run saves its model when its training ends. If it is still "
+           "training, wait until it finishes")
+    if list_checkpoints(run.path):
+        return why + "; otherwise restore one of its checkpoints on the Train page."
+    return why + "; a run stopped before its first epoch ended has nothing to use."
 
 
 class RunChooser(QComboBox):
@@ -24,15 +38,26 @@ class RunChooser(QComboBox):
         self.setMinimumContentsLength(24)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.runs: list[RunInfo] = []
+        self.source: RunsSource = None
         self.currentIndexChanged.connect(lambda _: self.runChanged.emit(self.current_run()))
 
-    def refresh(self, select: Path | None = None) -> None:
+    def runs_folder(self) -> Path | None:
+        """The folder listed now (None: the default runs folder)."""
+        folder = self.source() if callable(self.source) else self.source
+        return Path(folder) if folder is not None else None
+
+    def set_source(self, source: RunsSource) -> None:
+        """List the runs of another folder (e.g. the open project's ``runs/``); the newest is chosen."""
+        self.source = source
+        self.refresh(keep_current=False)
+
+    def refresh(self, select: Path | None = None, keep_current: bool = True) -> None:
         """Re-read the runs folder; keep the current choice unless ``select`` names another.
 
         ``runChanged`` is emitted only when the chosen run changes."""
         before = self.current_run()
-        keep = Path(select) if select is not None else (before.path if before else None)
-        self.runs = list_runs()
+        keep = Path(select) if select is not None else (before.path if before and keep_current else None)
+        self.runs = list_runs(self.runs_folder())
         if keep is not None and all(r.path != keep for r in self.runs):
             extra = read_run(keep)  # a run kept outside the runs folder (e.g. from the CLI)
             if extra is not None:
