@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "screenshots"
 WIDTH = 1200
 WINDOW = (1200, 780)
-PRESENTATION_WINDOW = (1620, 1053)  # a projector's worth of pixels, scaled down to WIDTH for the docs
+PRESENTATION_WINDOW = (1620, 1053)  # a projector's worth of pixels, kept at full size: scaling
+# it down to WIDTH would undo the larger fonts the pictures are meant to show
 
 TEMP = Path(tempfile.mkdtemp(prefix="transfer-studio-shots-"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -66,7 +67,7 @@ def save(window, name: str) -> None:
     import io
 
     picture = Image.open(io.BytesIO(bytes(buffer.data()))).convert("RGB")
-    if picture.width != WIDTH:
+    if picture.width != WIDTH and not name.startswith("presentation"):
         picture = picture.resize((WIDTH, round(picture.height * WIDTH / picture.width)), Image.Resampling.LANCZOS)
     # 256 well-chosen colours keep UI text crisp and the files small.
     picture = picture.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)

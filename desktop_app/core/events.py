@@ -17,7 +17,7 @@ class PhaseStarted:
     last_epoch: int
     learning_rate: float
     trainable_params: int
-    detail: str = ""  # e.g. "top 10 layers of the base unfrozen", "fast mode"
+    detail: str = ""  # e.g. "top 10 layers unfrozen", "fast mode"
     continues: bool = False  # a resumed phase that was already under way
 
 

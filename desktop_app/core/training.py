@@ -271,7 +271,7 @@ class TrainingJob:
 
     def _fit(self, model, split: Split, phase: _Phase, continues: bool = False) -> None:
         config = self.config
-        detail = f"top {phase.unfreeze_layers} layers of the base unfrozen" if phase.name == FINE_TUNING else ""
+        detail = f"top {phase.unfreeze_layers} layers unfrozen" if phase.name == FINE_TUNING else ""
         self._phase_started(model, phase, detail, continues)
         n = len(split.classes)
         train_ds = make_dataset(split.train, n, config.img_size, config.batch_size, shuffle=True, seed=config.seed)

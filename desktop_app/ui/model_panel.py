@@ -91,7 +91,7 @@ class ModelPanel(StepPage):
         right_layout.addLayout(self._unfreeze_row())
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([380, 820])
+        splitter.setSizes([370, 830])
         self.layout_.addWidget(splitter, 1)
 
         self._on_backbone_changed()

@@ -40,7 +40,7 @@ def format_seconds(seconds: float) -> str:
 
 
 def fine_tune_label(detail: str, learning_rate: float) -> str:
-    return f"fine-tuning: {detail}, learning rate {learning_rate:g}"
+    return f"fine-tuning\n{detail}\nlearning rate {learning_rate:g}"
 
 
 def _start_job(config: TrainingConfig):
@@ -214,12 +214,14 @@ class TrainPanel(StepPage):
         self.checkpoints = named(QTableWidget(0, 5), "checkpointTable", "Checkpoints",
                                  "Saved copies of the model. 'best' has the highest validation accuracy.")
         self.checkpoints.setHorizontalHeaderLabels(
-            ["Checkpoint", "Epoch", "Validation accuracy", "Validation loss", "Saved at"])
+            ["Checkpoint", "Epoch", "Val. accuracy", "Val. loss", "Saved"])
         self.checkpoints.verticalHeader().hide()
         self.checkpoints.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.checkpoints.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.checkpoints.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.checkpoints.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.checkpoints.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.checkpoints.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.checkpoints.setFixedHeight(104)
         row = QHBoxLayout()

@@ -93,7 +93,7 @@ class TrainingCurves(QWidget):
             if phase is not None and row.get("phase") != phase:
                 text = row.get("phase", "").replace("_", " ")
                 if row.get("unfreeze_layers") is not None:
-                    text += f": top {row['unfreeze_layers']} layers, learning rate {row.get('learning_rate', 0):g}"
+                    text += f"\ntop {row['unfreeze_layers']} layers\nlearning rate {row.get('learning_rate', 0):g}"
                 self.mark_phase(row["epoch"] - 1, text)
             phase = row.get("phase")
             self.add_epoch(row["epoch"], row)
@@ -103,8 +103,9 @@ class TrainingCurves(QWidget):
         for plot in (self.loss_plot, self.accuracy_plot):
             line = pg.InfiniteLine(
                 pos=after_epoch, angle=90, pen=pg.mkPen("#2f9e44", width=2, style=Qt.PenStyle.DashLine),
-                label=text, labelOpts={"position": 0.92, "color": "#2b8a3e", "fill": (255, 255, 255, 210),
-                                       "movable": False},
+                # The label hangs left of the line: fine-tuning comes late, so there is room.
+                label=text, labelOpts={"position": 0.5, "color": "#2b8a3e", "fill": (255, 255, 255, 210),
+                                       "movable": False, "anchors": [(1, 0.5), (1, 0.5)]},
             )
             plot.addItem(line)
             self.markers.append((plot, line))
