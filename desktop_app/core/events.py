@@ -5,6 +5,7 @@ The CLI prints them; the GUI's worker re-emits them as Qt signals.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,3 +87,24 @@ EventSink = Callable[[Event], None]
 
 def ignore_event(_event: Event) -> None:
     pass
+
+
+class EventThrottle:
+    """Passes events on, but batch and progress updates at most every ``interval`` seconds.
+
+    A fast model can finish hundreds of batches a second; a window needs about ten
+    updates a second. The last batch of an epoch always goes through.
+    """
+
+    def __init__(self, emit: EventSink, interval: float = 0.1):
+        self.emit, self.interval = emit, interval
+        self._last = float("-inf")
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, (BatchEnd, Progress)):
+            now = time.monotonic()
+            final = event.batch == event.batches if isinstance(event, BatchEnd) else event.done == event.total
+            if now - self._last < self.interval and not final:
+                return
+            self._last = now
+        self.emit(event)

@@ -32,22 +32,14 @@ from desktop_app.core.model_builder import (
 )
 from desktop_app.core.pipeline import make_dataset
 from desktop_app.core.training_config import (
-    CONFIG_FILE, FEATURE_EXTRACTION, FINE_TUNING, HISTORY_FILE, METRIC_KEYS, TrainingConfig, fast_mode_decision,
-    history_at_checkpoint, load_config, load_history,
+    CONFIG_FILE, FEATURE_EXTRACTION, FINE_TUNING, HISTORY_FILE, METRIC_KEYS, TrainingConfig, TrainingResult,
+    fast_mode_decision, history_at_checkpoint, load_config, load_history,
 )
 from desktop_app.core.validation import ValidationStopped, validate_index
 
 __all__ = ["TrainingConfig", "TrainingJob", "TrainingResult", "FEATURE_EXTRACTION", "FINE_TUNING"]
 
 PREFLIGHT_BATCHES = 2
-
-
-@dataclass
-class TrainingResult:
-    run_dir: Path
-    history: list[dict]
-    metrics: dict
-    stopped_early: bool
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,14 @@ class TrainingConfig:
         return cls(**data)
 
 
+@dataclass
+class TrainingResult:
+    run_dir: Path
+    history: list[dict]
+    metrics: dict
+    stopped_early: bool
+
+
 def fast_mode_decision(config: TrainingConfig) -> tuple[bool, str]:
     """Whether feature extraction runs in fast mode, and why, in words for the Train page."""
     if config.fast is False:

@@ -17,13 +17,14 @@ from desktop_app.core.events import (
     BatchEnd, CheckpointSaved, EpochEnd, Estimate, Failed, Finished, Message, PhaseStarted, Progress,
 )
 from desktop_app.core.model_builder import fine_tune_learning_rate
+from desktop_app.core.training_process import JobRequest, run_job_in_child
 from desktop_app.core.runs import list_checkpoints, list_runs, new_run_dir, restore_checkpoint, runs_dir
 from desktop_app.core.training_config import (
     FINE_TUNING, TrainingConfig, fast_mode_decision, load_history, plan_fine_tuning,
 )
 from desktop_app.ui.page import StepPage, named, set_role, styled_label
 from desktop_app.ui.widgets.training_curves import TrainingCurves
-from desktop_app.ui.workers import Task, run_training
+from desktop_app.ui.workers import Task
 
 QUICK_SUBSET, QUICK_EPOCHS = 10.0, 5
 
@@ -41,24 +42,6 @@ def format_seconds(seconds: float) -> str:
 
 def fine_tune_label(detail: str, learning_rate: float) -> str:
     return f"fine-tuning\n{detail}\nlearning rate {learning_rate:g}"
-
-
-def _start_job(config: TrainingConfig):
-    def make(on_event):
-        from desktop_app.core.training import TrainingJob  # TensorFlow loads here, on the worker thread
-
-        return TrainingJob(config, on_event)
-
-    return make
-
-
-def _resume_job(run_dir: Path, changes: dict):
-    def make(on_event):
-        from desktop_app.core.training import TrainingJob
-
-        return TrainingJob.resume(run_dir, on_event, **changes)
-
-    return make
 
 
 class TrainPanel(StepPage):
@@ -287,7 +270,7 @@ class TrainPanel(StepPage):
         self.curves.clear()
         self.checkpoints.setRowCount(0)
         self.phase_epochs = (0, config.total_epochs)
-        self._launch(_start_job(config), f"Starting a new run in {self.run_dir}…")
+        self._launch(JobRequest(config=config), f"Starting a new run in {self.run_dir}…")
 
     def resume(self) -> None:
         run = self.run_dir or next((r.path for r in list_runs(self.runs_parent) if r.history), None)
@@ -329,16 +312,18 @@ class TrainPanel(StepPage):
         history = load_history(self.run_dir)
         self.curves.set_history(history)
         self._fill_checkpoints()
-        self._launch(_resume_job(self.run_dir, changes), text)
+        self._launch(JobRequest(resume_dir=self.run_dir, changes=changes), text)
 
-    def _launch(self, make_job, text: str) -> None:
+    def _launch(self, request: JobRequest, text: str) -> None:
         if self.task is not None and self.task.is_running():
             return
         self._show_status(text)
         self.epoch_bar.setValue(0)
         self.batch_bar.setValue(0)
         self.time_label.setText("")
-        self.task = Task(run_training, make_job, parent=self)
+        # The job runs in a child process, watched by a worker thread: TensorFlow never
+        # holds this process's GIL, so the window stays smooth while it trains.
+        self.task = Task(run_job_in_child, request, parent=self)
         self.task.progress.connect(self.on_event)
         self.task.failed.connect(lambda message: self._show_status(message, error=True))
         self.task.finished.connect(lambda: self._set_running(False))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -131,42 +130,3 @@ def _wind_down_at_exit() -> None:
 
 
 atexit.register(_wind_down_at_exit)
-
-
-class EventThrottle:
-    """Forwards core events, but batch updates at most every ``interval`` seconds.
-
-    A fast model can finish hundreds of batches a second; the GUI needs about ten
-    updates a second. The last batch of an epoch always goes through.
-    """
-
-    def __init__(self, emit: Callable[[Any], None], interval: float = 0.1):
-        self.emit, self.interval = emit, interval
-        self._last = float("-inf")
-
-    def __call__(self, event: Any) -> None:
-        from desktop_app.core.events import BatchEnd, Progress
-
-        if isinstance(event, (BatchEnd, Progress)):
-            now = time.monotonic()
-            final = event.batch == event.batches if isinstance(event, BatchEnd) else event.done == event.total
-            if now - self._last < self.interval and not final:
-                return
-            self._last = now
-        self.emit(event)
-
-
-def run_training(make_job: Callable[[Callable[[Any], None]], Any], report, should_stop):
-    """Task body: build the job with a throttled event sink, run it, pass Stop on."""
-    throttle = EventThrottle(report)
-    job = None
-
-    def on_event(event: Any) -> None:
-        throttle(event)
-        if job is not None and should_stop():
-            job.request_stop()
-
-    job = make_job(on_event)
-    if should_stop():
-        job.request_stop()
-    return job.run()
