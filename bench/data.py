@@ -40,7 +40,7 @@ def write_tree(root: Path, n_files: int, n_classes: int, size: int, distinct: in
 
 
 def bench_index(n_files: int, work: Path) -> float:
-    from desktop_app.core.dataset import scan_folder
+    from desktop_app.core.data.scan import scan_folder
 
     root = work / "index"
     write_tree(root, n_files, n_classes=20, size=16)
@@ -58,8 +58,8 @@ def bench_index(n_files: int, work: Path) -> float:
 def bench_epoch(n_images: int, img_size: int, batch_size: int, work: Path) -> float:
     import tensorflow as tf
 
-    from desktop_app.core.dataset import scan_folder
-    from desktop_app.core.pipeline import make_dataset
+    from desktop_app.core.data.scan import scan_folder
+    from desktop_app.core.data.pipeline import make_dataset
 
     root = work / "epoch"
     write_tree(root, n_images, n_classes=10, size=256, distinct=n_images)

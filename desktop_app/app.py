@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.resources import resource_path
-from desktop_app.ui.theme import ThemeManager, theme_manager
+from desktop_app.ui.shell.theme import ThemeManager, theme_manager
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -33,9 +33,9 @@ GEOMETRY_KEY = "window/geometry"
 def run_gui(data: str | None = None, project: str | None = None) -> int:
     from PySide6.QtCore import QSettings, QTimer
 
-    from desktop_app.ui.errors import install_error_handling
-    from desktop_app.ui.main_window import MainWindow
-    from desktop_app.ui.welcome import should_show_welcome
+    from desktop_app.ui.shell.errors import install_error_handling
+    from desktop_app.ui.shell.main_window import MainWindow
+    from desktop_app.ui.shell.welcome import should_show_welcome
 
     app = create_application()
     install_error_handling()

@@ -35,13 +35,13 @@ sys.path.insert(0, str(REPO))
 
 
 def train_tiny_run(data: Path) -> Path:
-    from desktop_app.core.augmentation import AugmentationSpec
+    from desktop_app.core.augment.spec import AugmentationSpec
     from desktop_app.core.runs import new_run_dir
-    from desktop_app.core.training import TrainingJob
-    from desktop_app.core.training_config import TrainingConfig
+    from desktop_app.core.train.job import TrainingJob
+    from desktop_app.core.session import TrainingConfig
 
     shared = REPO.parent / "shared" / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
-    config = TrainingConfig(data=data, out=new_run_dir("mobilenet"), backbone="mobilenet", alpha=0.25,
+    config = TrainingConfig.of(data=data, out=new_run_dir("mobilenet"), backbone="mobilenet", alpha=0.25,
                             weights=str(shared) if shared.is_file() else None, img_size=64, epochs=4,
                             fine_tune_epochs=2, batch_size=16, learning_rate=3e-3,
                             augmentation=AugmentationSpec.preset("light"))
@@ -77,36 +77,35 @@ def save(window, name: str) -> None:
 
 
 def main() -> int:
-    from desktop_app.core.demo_data import ensure_demo_dataset
+    from desktop_app.core.data.demo import ensure_demo_dataset
 
     data = ensure_demo_dataset()
     print("Training a tiny run (MobileNet 0.25, 64 px, 4 + 2 epochs)…")
     run = train_tiny_run(data)
 
     from desktop_app.app import create_application
-    from desktop_app.ui.main_window import STEPS, MainWindow
-    from desktop_app.ui.theme import DARK, LIGHT, theme_manager
+    from desktop_app.core.runs import RunFolder
+    from desktop_app.ui.shell.main_window import STEPS, MainWindow
+    from desktop_app.ui.shell.theme import DARK, LIGHT, theme_manager
 
     app = create_application()
     theme = theme_manager(app)
     window = MainWindow(data_folder=str(data))
     window.resize(*WINDOW)
     window.show()
-    wait(app, 60, lambda: window.data_panel.index is not None and window.data_panel.index.validated)
+    wait(app, 60, lambda: window.session.index is not None)
 
     # Visit each page once so the background work (preview, model summary, evaluation) is done.
     window.go_to_step("Augment")
     wait(app, 60, lambda: window.augment_panel.last_preview is not None)
-    window.model_panel.base_combo.setCurrentIndex(window.model_panel.base_combo.findData("mobilenet"))
-    window.model_panel.alpha_combo.setCurrentIndex(window.model_panel.alpha_combo.findData(0.25))
+    window.session.model = RunFolder(run).read_config().model  # the model of the run shown
     window.go_to_step("Model")
     wait(app, 120, lambda: window.model_panel._summary is not None and window.model_panel.busy.isHidden())
-    window.train_panel.show_run(run)
-    window.evaluate_panel.set_run(run)
+    window.session.run = run  # the Train, Evaluate and Export pages show it
     window.go_to_step("Evaluate")
-    wait(app, 180, lambda: not window.evaluate_panel._busy() and window.evaluate_panel.current_run() is not None)
+    window.evaluate_panel.evaluate()
+    wait(app, 180, lambda: window.evaluate_panel.evaluation is not None and not window.evaluate_panel._busy())
     wait(app, 2)
-    window.export_panel.set_run(run)
 
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.png"):
@@ -129,7 +128,7 @@ def main() -> int:
     window.desktop.set_presentation(False)
     from PySide6.QtWidgets import QMessageBox
 
-    from desktop_app.ui import project_controller
+    from desktop_app.ui.shell import project_controller
 
     project_controller.ask_save_changes = lambda *_args: QMessageBox.StandardButton.Discard
     window.close()

@@ -73,6 +73,20 @@ def shared_weights() -> Path:
     return SHARED_WEIGHTS
 
 
+@pytest.fixture
+def session():
+    """A fresh session (the user's choices) for a page under test."""
+    from desktop_app.core.session import Session
+
+    return Session()
+
+
+def wait_for_dataset(qtbot, session, timeout: int = 60_000):
+    """Until the Data page has checked the session's dataset; returns the index."""
+    qtbot.waitUntil(lambda: session.index is not None, timeout=timeout)
+    return session.index
+
+
 @pytest.fixture(autouse=True)
 def discard_unsaved_changes(monkeypatch):
     """A window closed at the end of a test must not wait on "Save the changes?" (a modal
@@ -81,6 +95,6 @@ def discard_unsaved_changes(monkeypatch):
     # must find the answer in place too.
     from PySide6.QtWidgets import QMessageBox
 
-    from desktop_app.ui import project_controller
+    from desktop_app.ui.shell import project_controller
 
     monkeypatch.setattr(project_controller, "ask_save_changes", lambda *_args: QMessageBox.StandardButton.Discard)

@@ -18,14 +18,15 @@ DATA_DIR_ENV = "TRANSFER_STUDIO_DATA_DIR"
 
 
 def make_trained_run(root: Path) -> Path:
-    from desktop_app.core.augmentation import AugmentationSpec
-    from desktop_app.core.demo_data import write_demo_images
-    from desktop_app.core.training import TrainingConfig, TrainingJob
+    from desktop_app.core.augment.spec import AugmentationSpec
+    from desktop_app.core.data.demo import write_demo_images
+    from desktop_app.core.session import TrainingConfig
+    from desktop_app.core.train.job import TrainingJob
 
     data = root / "shapes"
     write_demo_images(data, images_per_class=12, size=48)
     weights = str(SHARED_WEIGHTS) if SHARED_WEIGHTS.is_file() else None
-    config = TrainingConfig(
+    config = TrainingConfig.of(
         data=data, out=root / "run", backbone="mobilenet", alpha=0.25, weights=weights, img_size=32,
         batch_size=8, epochs=2, fine_tune_epochs=1, unfreeze_layers=5, learning_rate=3e-3,
         augmentation=AugmentationSpec(flip="horizontal", rotation=0.05),

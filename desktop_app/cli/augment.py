@@ -8,8 +8,8 @@ from desktop_app.core.errors import UserError
 
 
 def register(commands) -> None:
-    from desktop_app.core.augment_preview import N_VARIANTS, PREVIEW_SIZE
-    from desktop_app.core.augmentation import PRESETS
+    from desktop_app.core.augment.preview import N_VARIANTS, PREVIEW_SIZE
+    from desktop_app.core.augment.spec import PRESETS
 
     preview = commands.add_parser(
         "augment-preview",
@@ -29,7 +29,7 @@ def register(commands) -> None:
 
 def cmd_augment_preview(args) -> int:
     from desktop_app.cli.train import augmentation_from_args
-    from desktop_app.core.augment_preview import grid_image, load_preview_image, render_preview
+    from desktop_app.core.augment.preview import grid_image, load_preview_image, render_preview
 
     if args.count < 1 or args.img_size < 8:
         raise UserError("--count must be at least 1 and --img-size at least 8.")

@@ -11,11 +11,11 @@ def _print_progress(event) -> None:
     from desktop_app.core.events import Progress
 
     if isinstance(event, Progress) and (event.done == event.total or event.done == 0):
-        print(f"  {event.task}: {event.done}/{event.total}", file=sys.stderr, flush=True)
+        print(f"  {event.words}: {event.done}/{event.total}", file=sys.stderr, flush=True)
 
 
 def register(commands) -> None:
-    from desktop_app.core.export import FORMATS
+    from desktop_app.core.export.formats import FORMATS
 
     evaluate = commands.add_parser(
         "evaluate", help="accuracy, per-class scores and confusion matrix of a trained run",
@@ -50,7 +50,7 @@ def register(commands) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from desktop_app.core.evaluation import evaluate_run
+    from desktop_app.core.results.evaluation import evaluate_run
 
     evaluation = evaluate_run(Path(args.run), args.data, report=_print_progress)
     if args.json:
@@ -70,7 +70,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from desktop_app.core.predict import predict_images
+    from desktop_app.core.results.predict import predict_images
 
     result = predict_images(args.model, args.images, k=max(1, args.top))
     if args.csv:
@@ -85,7 +85,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from desktop_app.core.export import FORMATS, export_run
+    from desktop_app.core.export.formats import FORMATS, export_run
 
     result = export_run(Path(args.run), Path(args.out), args.formats or list(FORMATS), report=_print_progress)
     for check in result.checks:
@@ -97,7 +97,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from desktop_app.core.report import write_report
+    from desktop_app.core.export.report import write_report
 
     path = write_report(Path(args.run), Path(args.out) if args.out else None, report=_print_progress)
     print(f"Wrote the lab report: {path}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(commands) -> None:
-    from desktop_app.core.backbones import BACKBONES, DEFAULT_BACKBONE
+    from desktop_app.core.model.backbones import BACKBONES, DEFAULT_BACKBONE
 
     names = ", ".join(BACKBONES)
     summary = commands.add_parser("summary", help="print the model as a tree of layers with parameter counts")
@@ -39,7 +39,7 @@ def register(commands) -> None:
 
 
 def cmd_summary(args) -> int:
-    from desktop_app.core.backbones import get_backbone
+    from desktop_app.core.model.backbones import get_backbone
     from desktop_app.core.errors import UserError
 
     backbone = get_backbone(args.base)
@@ -48,11 +48,11 @@ def cmd_summary(args) -> int:
     if args.classes < 2:
         raise UserError("A classifier needs at least 2 classes.")
 
-    from desktop_app.core.model_builder import ModelSpec, build_classifier, summarize, unfreeze_top
+    from desktop_app.core.model.builder import build_classifier, summarize, unfreeze_top
+    from desktop_app.core.session import ModelSettings
 
     # Counts do not depend on the weights' values, so random weights keep this offline.
-    model = build_classifier(ModelSpec(args.classes, backbone=args.base, alpha=args.alpha, img_size=size,
-                                       weights=None))
+    model = build_classifier(ModelSettings(args.base, args.alpha, size, weights=None), args.classes)
     if args.unfreeze:
         unfreeze_top(model, args.unfreeze)
     sys.stdout.write(summarize(model).to_text())
@@ -64,7 +64,7 @@ def _size(n: int) -> str:
 
 
 def cmd_weights_list(args) -> int:
-    from desktop_app.core.weights import cache_dir, list_weights
+    from desktop_app.core.model.weights import cache_dir, list_weights
 
     rows = [(w.backbone if w.alpha is None else f"{w.backbone} --alpha {w.alpha:g}",
              "cached" if w.cached else "missing", _size(w.size_bytes), w.file_name) for w in list_weights()]
@@ -76,7 +76,7 @@ def cmd_weights_list(args) -> int:
 
 
 def cmd_weights_import(args) -> int:
-    from desktop_app.core.weights import import_weights, weights_info
+    from desktop_app.core.model.weights import import_weights, weights_info
 
     path = import_weights(Path(args.file), args.base, args.alpha, args.img_size)
     print(f"Imported: {weights_info(args.base, args.alpha, args.img_size).title} weights are now in {path}")
@@ -84,7 +84,7 @@ def cmd_weights_import(args) -> int:
 
 
 def cmd_weights_download(args) -> int:
-    from desktop_app.core.weights import download, weights_info
+    from desktop_app.core.model.weights import download, weights_info
 
     info = weights_info(args.name, args.alpha, args.img_size)
     if info.cached:

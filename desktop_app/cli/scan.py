@@ -35,9 +35,9 @@ def scan_report(index) -> dict:
 
 
 def cmd_scan(args) -> int:
-    from desktop_app.core.dataset import scan_folder
+    from desktop_app.core.data.scan import scan_folder
     from desktop_app.core.errors import UserError
-    from desktop_app.core.validation import ValidationProgress, validate_index
+    from desktop_app.core.data.validate import ValidationProgress, validate_index
 
     try:
         index = scan_folder(args.data)

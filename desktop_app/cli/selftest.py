@@ -1,8 +1,9 @@
 """``transfer-studio --self-test``: prove an installation (or a frozen build) works end to end.
 
 Opens the main window (use ``QT_QPA_PLATFORM=offscreen`` without a display), loads the
-demo dataset through the Data page, builds a small classifier with ``weights=None``
-and runs one demo photo through it. Prints a short report; exit status 0 means all good.
+demo dataset through the Data page, has the engine process build a small classifier
+with ``weights=None``, and checks the window's own process never imported TensorFlow.
+Prints a short report; exit status 0 means all good.
 
 It leaves the user's settings alone: every ``QSettings`` of the run lives in a temporary
 folder (a teacher who runs it must still find their last project and recent folders).
@@ -36,11 +37,14 @@ def run_self_test(timeout_s: float = SELF_TEST_TIMEOUT_S) -> int:
 
 
 def _run_self_test(timeout_s: float) -> int:
-    from PySide6.QtCore import QEventLoop, QTimer
+    import PySide6
+    from PySide6.QtCore import QDeadlineTimer, QEventLoop
 
     from desktop_app import __version__
     from desktop_app.app import create_application
-    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.core.engine import Succeeded, SummaryRequest, WarmUp
+    from desktop_app.core.session import ModelSettings
+    from desktop_app.ui.shell.main_window import MainWindow
 
     started = time.monotonic()
     lines = [f"Transfer Studio {__version__} self-test", f"Python {platform.python_version()} on {platform.platform()}"]
@@ -56,44 +60,35 @@ def _run_self_test(timeout_s: float) -> int:
     app.processEvents()
     lines.append(f"Window: {window.windowTitle()!r}, {window.pages.count()} pages, Qt platform {app.platformName()}")
 
-    loop = QEventLoop()
-    window.data_panel.datasetChanged.connect(lambda _index: loop.quit())
-    timer = QTimer(singleShot=True)
-    timer.timeout.connect(loop.quit)
-    timer.start(int(timeout_s * 1000))
-    if window.data_panel.index is None or not window.data_panel.index.validated:
-        loop.exec()
-    index = window.data_panel.index
-    if index is None or not index.validated:
+    deadline = QDeadlineTimer(int(timeout_s * 1000))
+    while window.session.index is None and not deadline.hasExpired():
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+    index = window.session.index
+    if index is None:
         window.close()
         return fail(f"the demo dataset did not load: {window.data_panel.summary.text()}")
     lines.append(f"Demo dataset: {len(index.classes)} classes, {len(index.files)} images in {index.root}")
 
+    # The engine process (TensorFlow) builds a small model: random weights, so it works offline.
+    model = ModelSettings("mobilenet", 0.25, 64, weights=None)
     try:
-        import numpy as np
-        from PIL import Image
-
-        from desktop_app.core.model_builder import ModelSpec, build_classifier, summarize
-
-        spec = ModelSpec(len(index.classes), backbone="mobilenet", alpha=0.25, img_size=64, weights=None)
-        model = build_classifier(spec)
-        counts = summarize(model).counts
-        photo = Image.open(index.files[0].path).convert("RGB").resize((64, 64))
-        probabilities = model.predict(np.asarray(photo, np.float32)[None], verbose=0)[0]
-    except Exception as e:  # the report must say what broke, not a bare traceback
+        outcome = window.engine.process.call(SummaryRequest(model, len(index.classes)),
+                                             timeout=max(1.0, deadline.remainingTime() / 1000))
+    except TimeoutError as e:
         window.close()
-        return fail(f"building the model failed: {type(e).__name__}: {e}")
-    lines.append(f"Model: MobileNet 0.25 at 64 px, weights=None, {counts.total:,} parameters; "
-                 f"one prediction sums to {float(probabilities.sum()):.3f}")
-    if abs(float(probabilities.sum()) - 1.0) > 1e-3:
+        return fail(str(e))
+    if not isinstance(outcome, Succeeded):
         window.close()
-        return fail("the prediction is not a probability distribution")
-    import keras
-    import PySide6
-    import tensorflow as tf
-
-    lines.append(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, PySide6 {PySide6.__version__}")
+        return fail(f"the engine could not build a model: {outcome}")
+    counts = outcome.result.counts
+    lines.append(f"Engine: MobileNet 0.25 at 64 px, weights=None, {counts.total:,} parameters")
+    info = window.engine.process.call(WarmUp(), timeout=60).result
+    lines.append(f"TensorFlow {info.tensorflow}, Keras {info.keras} (engine process {info.pid}), "
+                 f"PySide6 {PySide6.__version__}")
+    heavy = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
     window.close()
+    if heavy:
+        return fail(f"the window's process imported {', '.join(heavy)}")
     lines.append(f"OK in {time.monotonic() - started:.1f} s")
     print("\n".join(lines), flush=True)
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 from pathlib import Path
@@ -10,25 +9,9 @@ from pathlib import Path
 from desktop_app.core.errors import UserError
 
 
-def _weights_arg(text: str) -> str | None:
-    if text.lower() == "none":
-        return None
-    if text.lower() == "imagenet":
-        return "imagenet"
-    return str(Path(text).expanduser())
-
-
-def _percent(text: str) -> float:
-    value = float(text.rstrip("%"))
-    if not 0 < value <= 100:
-        raise argparse.ArgumentTypeError("must be a percentage between 0 (exclusive) and 100")
-    return value
-
-
 def register(commands) -> None:
-    from desktop_app.core.augmentation import PRESETS
-    from desktop_app.core.backbones import BACKBONES, DEFAULT_BACKBONE
-    from desktop_app.core.model_builder import OPTIMIZERS
+    from desktop_app.cli.settings_flags import add_setting_flags
+    from desktop_app.core.augment.spec import PRESETS
 
     train = commands.add_parser(
         "train", help="train a classifier on an image folder, headless",
@@ -39,33 +22,10 @@ def register(commands) -> None:
     train.add_argument("--out", metavar="RUN_DIR", help="folder for the model, history and metrics")
     train.add_argument("--resume", metavar="RUN_DIR",
                        help="continue a stopped or crashed run from its last checkpoint (its settings are reused)")
-    train.add_argument("--base", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES), metavar="NAME",
-                       help=f"pretrained base model: {', '.join(BACKBONES)} (default {DEFAULT_BACKBONE})")
-    train.add_argument("--alpha", type=float, help="width of a MobileNet base (e.g. 0.25, 0.5, 0.75, 1.0)")
-    train.add_argument("--weights", type=_weights_arg, default="imagenet",
-                       help="imagenet (download), none (random), or a Keras weights file for the base")
-    train.add_argument("--img-size", type=int, default=224, help="images are resized to this many pixels square")
-    train.add_argument("--epochs", type=int, default=5, help="passes over the training images with the base frozen")
-    train.add_argument("--batch-size", type=int, default=32, help="images per training step")
-    train.add_argument("--lr", type=float, default=1e-3, help="learning rate for feature extraction")
-    train.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS), help="optimizer (default adam)")
-    train.add_argument("--pooling", default="avg", choices=("avg", "max"), help="how the head pools the base's output")
-    train.add_argument("--dropout", type=float, default=0.0, help="dropout rate before the output layer (0: none)")
-    train.add_argument("--hidden-units", type=int, default=0, help="size of an extra dense layer in the head (0: none)")
+    add_setting_flags(train)
     train.add_argument("--fine-tune-epochs", type=int, metavar="M",
                        help="after feature extraction, M more epochs with the top of the base unfrozen "
                             "(default 0); with --resume, M more fine-tuning epochs for that run")
-    train.add_argument("--unfreeze", type=int, metavar="N",
-                       help="layers of the base to unfreeze for fine-tuning (default 10; BatchNorm stays frozen)")
-    train.add_argument("--fine-tune-lr", type=float, metavar="LR", help="learning rate for fine-tuning (default: --lr / 10)")
-    train.add_argument("--fast", action=argparse.BooleanOptionalAction, default=None,
-                       help="compute the frozen base's features once and train the head on them "
-                            "(default: on when augmentation is off)")
-    train.add_argument("--subset", type=_percent, default=100.0, metavar="PERCENT",
-                       help="train on this percentage of the training images, per class")
-    train.add_argument("--val-split", type=float, default=0.2, metavar="FRACTION",
-                       help="fraction kept for validation when DATA has no test/ folder")
-    train.add_argument("--seed", type=int, default=42, help="random seed: same seed, same split and run")
     augment = train.add_mutually_exclusive_group()
     augment.add_argument("--augment", choices=PRESETS, default="light", help="data-augmentation preset")
     augment.add_argument("--augment-json", metavar="FILE", help="data-augmentation settings saved as JSON")
@@ -75,7 +35,7 @@ def register(commands) -> None:
 
 def augmentation_from_args(args):
     """The AugmentationSpec the --augment / --augment-json / --no-augment options ask for."""
-    from desktop_app.core.augmentation import AugmentationSpec
+    from desktop_app.core.augment.spec import AugmentationSpec
 
     if args.no_augment:
         return AugmentationSpec()
@@ -87,12 +47,37 @@ def augmentation_from_args(args):
     return AugmentationSpec.preset(args.augment)
 
 
-FINE_TUNE_OPTIONS = {"fine_tune_epochs": "fine_tune_epochs", "unfreeze": "unfreeze_layers",
-                     "fine_tune_lr": "fine_tune_learning_rate"}
+def new_run_config(args):
+    """The TrainingConfig of a new run: the session's defaults with the flags given."""
+    from dataclasses import replace
+
+    from desktop_app.cli.settings_flags import settings_from_args
+    from desktop_app.core.session import TrainingConfig
+
+    settings = settings_from_args(args)
+    training = settings.training
+    if args.fine_tune_epochs:
+        training = replace(training, fine_tune=True, fine_tune_epochs=args.fine_tune_epochs)
+    return TrainingConfig(Path(args.data), Path(args.out), settings.split, augmentation_from_args(args),
+                          settings.model, training)
+
+
+def resume_changes(args) -> dict:
+    """Changes to the resumed run's training settings: "M more epochs of fine-tuning", as the
+    Train page does, with the fine-tuning flags given."""
+    from desktop_app.cli.settings_flags import given_settings
+    from desktop_app.core.train.plan import plan_fine_tuning
+
+    training = given_settings(args).get("training", {})
+    if args.fine_tune_epochs is None:
+        return {k: v for k, v in training.items() if k in ("unfreeze_layers", "fine_tune_learning_rate")}
+    return plan_fine_tuning(Path(args.resume), args.fine_tune_epochs, training.get("unfreeze_layers"),
+                            training.get("fine_tune_learning_rate"))
 
 
 def cmd_train(args) -> int:
-    from desktop_app.core.dataset import scan_folder
+    from desktop_app.core.data.scan import scan_folder
+    from desktop_app.core.runs import RunFolder
 
     index = None
     if args.resume is None:
@@ -100,29 +85,15 @@ def cmd_train(args) -> int:
             raise UserError("Give the image folder and --out RUN_DIR, or --resume RUN_DIR.")
         # Check the folder before TensorFlow loads: a typo answers at once, quietly.
         index = scan_folder(args.data)
-    elif not Path(args.resume, "config.json").is_file():
-        raise UserError(f"{args.resume} is not a training run folder (it has no config.json).")
+    elif not RunFolder(args.resume).is_run():
+        raise UserError(f"{args.resume} is not a training run folder (it has no {RunFolder.CONFIG}).")
 
-    from desktop_app.core.model_builder import HeadSpec
-    from desktop_app.core.training import TrainingConfig, TrainingJob
-    from desktop_app.core.training_config import plan_fine_tuning
+    from desktop_app.core.train.job import TrainingJob
 
-    given = {field: getattr(args, option) for option, field in FINE_TUNE_OPTIONS.items()
-             if getattr(args, option) is not None}
     if args.resume is not None:
-        if args.fine_tune_epochs is not None:  # "M more epochs of fine-tuning", as the Train page does
-            given = plan_fine_tuning(Path(args.resume), args.fine_tune_epochs, args.unfreeze, args.fine_tune_lr)
-        job = TrainingJob.resume(Path(args.resume), on_event=print_event, **given)
+        job = TrainingJob.resume(Path(args.resume), on_event=print_event, **resume_changes(args))
     else:
-        config = TrainingConfig(
-            data=Path(args.data), out=Path(args.out), backbone=args.base, alpha=args.alpha,
-            weights=args.weights, img_size=args.img_size, epochs=args.epochs, batch_size=args.batch_size,
-            learning_rate=args.lr, optimizer=args.optimizer, subset_percent=args.subset,
-            val_fraction=args.val_split, seed=args.seed, augmentation=augmentation_from_args(args),
-            head=HeadSpec(pooling=args.pooling, dropout=args.dropout, hidden_units=args.hidden_units),
-            fast=args.fast, **given,
-        )
-        job = TrainingJob(config, on_event=print_event)
+        job = TrainingJob(new_run_config(args), on_event=print_event)
 
     def stop(_signum, _frame):
         print("Stopping after this batch (press Ctrl+C again to abort)...", file=sys.stderr, flush=True)
@@ -136,7 +107,7 @@ def cmd_train(args) -> int:
         signal.signal(signal.SIGINT, previous)
     if "best_val_accuracy" in result.metrics:
         print(f"Best val_accuracy {result.metrics['best_val_accuracy']:.4f} at epoch "
-              f"{result.metrics['best_epoch']}. Model saved to {result.run_dir / 'model.keras'}")
+              f"{result.metrics['best_epoch']}. Model saved to {RunFolder(result.run_dir).model_path}")
     if result.stopped_early:
         print(f"Stopped early; continue with: transfer-studio train --resume {result.run_dir}")
     return 0
@@ -158,7 +129,7 @@ def print_event(event) -> None:
     elif isinstance(event, Estimate):
         print(f"  about {event.seconds_per_epoch:.1f} s per epoch, {event.seconds_left:.0f} s left", flush=True)
     elif isinstance(event, Progress) and event.done == event.total:
-        print(f"{event.task}: {event.total} images done", flush=True)
+        print(f"{event.words}: {event.total} images done", flush=True)
     elif isinstance(event, Message):
         print(event.text, flush=True)
     elif isinstance(event, CheckpointSaved) and event.kind == "best":

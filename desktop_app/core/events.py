@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 
@@ -55,13 +56,49 @@ class CheckpointSaved:
     epoch: int
 
 
+class Step(str, Enum):
+    """What a long piece of work is doing now: a code for progress bars, with its words."""
+
+    CHECKING_PHOTOS = "checking_photos"
+    LOOKING_AT_TRAINING = "looking_at_training"  # the frozen base's one look at each photo (fast mode)
+    LOOKING_AT_VALIDATION = "looking_at_validation"
+    LOADING_MODEL = "loading_model"
+    PREDICTING = "predicting"
+    EXPORTING = "exporting"  # ``detail``: the format
+    WRITING_MODEL_CARD = "writing_model_card"
+    WRITING_REPORT = "writing_report"
+    DONE = "done"
+
+    @property
+    def words(self) -> str:
+        return STEP_WORDS[self]
+
+
+STEP_WORDS = {
+    Step.CHECKING_PHOTOS: "Checking the photos",
+    Step.LOOKING_AT_TRAINING: "Looking at the training images once",
+    Step.LOOKING_AT_VALIDATION: "Looking at the validation images once",
+    Step.LOADING_MODEL: "Loading the model",
+    Step.PREDICTING: "Looking at the images",
+    Step.EXPORTING: "Writing and checking",
+    Step.WRITING_MODEL_CARD: "Writing the model card",
+    Step.WRITING_REPORT: "Writing the lab report",
+    Step.DONE: "Done",
+}
+
+
 @dataclass(frozen=True)
 class Progress:
-    """Work before training proper, e.g. computing the base's features for fast mode."""
+    """How far a long piece of work (not training's batches) has come."""
 
-    task: str
+    step: Step
     done: int
     total: int
+    detail: str = ""  # e.g. the format being exported
+
+    @property
+    def words(self) -> str:
+        return f"{self.step.words} {self.detail}".strip()
 
 
 @dataclass(frozen=True)

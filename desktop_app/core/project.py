@@ -1,4 +1,4 @@
-"""Projects: a folder holding ``project.json`` (every setting of the workflow) and ``runs/``.
+"""Projects: a folder holding ``project.json`` (the session's settings) and ``runs/``.
 
 A teacher prepares a project the evening before and opens it in class; a student
 carries theirs home. So the file is plain JSON (never pickle), written atomically,
@@ -15,120 +15,39 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.augmentation import AugmentationSpec
-from desktop_app.core.backbones import DEFAULT_BACKBONE
-from desktop_app.core.dataset import SplitSettings
-from desktop_app.core.demo_data import demo_dataset_dir
+from desktop_app.core.augment.spec import AugmentationSpec
+from desktop_app.core.data.demo import demo_dataset_dir
 from desktop_app.core.errors import UserError
 from desktop_app.core.fileio import write_json_atomic
-from desktop_app.core.model_builder import HeadSpec
-from desktop_app.core.runs import RunInfo, read_run
+from desktop_app.core.runs import RunFolder, RunInfo
+from desktop_app.core.session import (
+    DatasetChoice, ModelSettings, Settings, SplitSettings, TrainingSettings, migrated,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PROJECT_FILE = "project.json"
 RUNS_FOLDER = "runs"
-DEMO = "demo"  # DatasetRef.kind: the built-in demo dataset, wherever this machine keeps it
-FOLDER = "folder"
 
 
-@dataclass(frozen=True)
-class DatasetRef:
-    kind: str = DEMO  # DEMO or FOLDER
-    path: str = ""  # absolute, as last seen
-    # From the project folder, when it can be expressed so. Derived from path, so two refs
-    # to the same folder are equal whatever project they were saved from.
-    relative: str = field(default="", compare=False)
-
-    @classmethod
-    def folder(cls, path: Path, project_folder: Path | None = None) -> DatasetRef:
-        path = Path(path).resolve()
-        relative = ""
-        if project_folder is not None:
-            try:
-                relative = os.path.relpath(path, Path(project_folder).resolve())
-            except ValueError:  # another drive on Windows
-                relative = ""
-        return cls(FOLDER, str(path), relative)
-
-    def resolve(self, project_folder: Path | None) -> Path | None:
-        """The folder on this machine, or None when it is nowhere to be found."""
-        if self.kind == DEMO:
-            return demo_dataset_dir()
-        candidates = [Path(self.path)] if self.path else []
-        if self.relative and project_folder is not None:
-            candidates.append((Path(project_folder) / self.relative).resolve())
-        return next((c for c in candidates if c.is_dir()), None)
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    backbone: str = DEFAULT_BACKBONE
-    alpha: float | None = None
-    img_size: int = 224
-    weights: str | None = "imagenet"
-    head: HeadSpec = field(default_factory=HeadSpec)
-    unfreeze_layers: int = 0  # the Model page's preview of what fine-tuning unfreezes
-
-
-@dataclass(frozen=True)
-class TrainingSettings:
-    epochs: int = 5
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    optimizer: str = "adam"
-    fast: bool = True
-    fine_tune: bool = False
-    fine_tune_epochs: int = 5
-    unfreeze_layers: int = 10
-    fine_tune_learning_rate: float | None = None  # None: learning_rate / 10
-
-
-@dataclass(frozen=True)
-class ProjectSettings:
-    """Everything the workflow pages decide, as plain data."""
-
-    dataset: DatasetRef | None = None
-    split: SplitSettings = field(default_factory=SplitSettings)  # the Data page's subset and validation split
-    augmentation: AugmentationSpec = field(default_factory=lambda: AugmentationSpec.preset("light"))
-    model: ModelChoice = field(default_factory=ModelChoice)
-    training: TrainingSettings = field(default_factory=TrainingSettings)
-
-    def to_dict(self) -> dict[str, Any]:
-        # {"dataset": {...} or None, "split": {...}, "augmentation": {...}, "model": {...}, "training": {...}}
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ProjectSettings:
-        model = _known(ModelChoice, data.get("model", {}))
-        if "head" in model:
-            model["head"] = HeadSpec(**_known(HeadSpec, model["head"]))
-        dataset = data.get("dataset")
-        return cls(
-            dataset=DatasetRef(**_known(DatasetRef, dataset)) if dataset else None,
-            split=SplitSettings(**_known(SplitSettings, data.get("split", {}))),
-            augmentation=(AugmentationSpec.from_dict(data["augmentation"]) if "augmentation" in data
-                          else AugmentationSpec.preset("light")),
-            model=ModelChoice(**model),
-            training=TrainingSettings(**_known(TrainingSettings, data.get("training", {}))),
-        )
-
-
-def _known(cls, data: dict[str, Any]) -> dict[str, Any]:
-    """Keys this version understands; a newer minor addition is ignored, not fatal."""
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in dict(data).items() if k in names}
+def relative_path(path: Path, start: Path) -> str:
+    """``path`` seen from ``start``; "" when there is no such path (another drive on Windows)."""
+    try:
+        return os.path.relpath(Path(path).resolve(), Path(start).resolve())
+    except ValueError:
+        return ""
 
 
 @dataclass
 class Project:
     folder: Path
-    settings: ProjectSettings = field(default_factory=ProjectSettings)
+    settings: Settings = field(default_factory=Settings)
     runs: list[str] = field(default_factory=list)  # run folders, relative to the project when inside it
     created: float = field(default_factory=time.time)
+    dataset_relative: str = ""  # the dataset folder seen from the project folder, as last saved
 
     @property
     def name(self) -> str:
@@ -144,19 +63,26 @@ class Project:
 
     # ---- the dataset ----
     def dataset_path(self) -> Path | None:
-        ref = self.settings.dataset
-        return ref.resolve(self.folder) if ref else None
+        """The dataset folder on this machine, or None when it is nowhere to be found."""
+        choice = self.settings.dataset
+        if choice.is_demo:
+            return demo_dataset_dir()
+        candidates = [choice.folder]
+        if self.dataset_relative:
+            candidates.append((self.folder / self.dataset_relative).resolve())
+        return next((c for c in candidates if c.is_dir()), None)
 
     def missing_dataset(self) -> str | None:
         """The recorded folder when it cannot be found on this machine, else None."""
-        ref = self.settings.dataset
-        if ref is None or ref.kind == DEMO or ref.resolve(self.folder) is not None:
+        if self.settings.dataset.is_demo or self.dataset_path() is not None:
             return None
-        return ref.path or ref.relative
+        return str(self.settings.dataset.folder)
 
-    def set_dataset(self, path: Path | None, demo: bool = False) -> None:
-        ref = DatasetRef(DEMO) if demo else (DatasetRef.folder(path, self.folder) if path else None)
-        self.settings = replace(self.settings, dataset=ref)
+    def set_dataset(self, path: Path | None) -> None:
+        """Use the folder ``path`` (None: the demo dataset)."""
+        folder = None if path is None else Path(path).resolve()
+        self.settings = replace(self.settings, dataset=DatasetChoice(folder))
+        self.dataset_relative = relative_path(folder, self.folder) if folder is not None else ""
 
     # ---- runs ----
     def add_run(self, run_dir: Path) -> None:
@@ -168,12 +94,12 @@ class Project:
         """Recorded runs that still exist, plus any run folder found in runs/, oldest first."""
         paths = [p if p.is_absolute() else self.folder / p for p in map(Path, self.runs)]
         if self.runs_dir.is_dir():
-            paths += sorted(p for p in self.runs_dir.iterdir() if (p / "config.json").is_file())
+            paths += sorted(p for p in self.runs_dir.iterdir() if RunFolder(p).is_run())
         unique = list(dict.fromkeys(p.resolve() for p in paths))
-        return [p for p in unique if (p / "config.json").is_file()]
+        return [p for p in unique if RunFolder(p).is_run()]
 
     def run_infos(self) -> list[RunInfo]:
-        return [info for info in map(read_run, self.run_paths()) if info is not None]
+        return [info for info in (RunFolder(p).info() for p in self.run_paths()) if info is not None]
 
     def _run_entry(self, run_dir: Path) -> str:
         try:
@@ -183,17 +109,17 @@ class Project:
 
     # ---- the file ----
     def to_dict(self) -> dict[str, Any]:
+        data = self.settings.to_dict()
+        data["dataset"]["relative"] = self.dataset_relative
         return {"schema_version": SCHEMA_VERSION, "created": self.created, "saved": time.time(),
-                **self.settings.to_dict(), "runs": list(self.runs)}
+                **data, "runs": list(self.runs)}
 
     def save(self) -> None:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        # Keep the relative path current: the project may have been moved since.
-        ref = self.settings.dataset
-        if ref is not None and ref.kind == FOLDER:
-            found = ref.resolve(self.folder)
-            if found is not None:
-                self.set_dataset(found)
+        # Keep both paths current: the project or the photos may have moved since.
+        found = self.dataset_path()
+        if found is not None and not self.settings.dataset.is_demo:
+            self.set_dataset(found)
         write_json_atomic(self.file, self.to_dict())
 
     def save_as(self, folder: Path) -> Project:
@@ -209,10 +135,8 @@ class Project:
             if not target.exists():
                 shutil.copytree(run, target)
             copy.add_run(target)
-        if self.settings.dataset is not None and self.settings.dataset.kind == FOLDER:
-            found = self.dataset_path()
-            if found is not None:
-                copy.set_dataset(found)
+        found = self.dataset_path()
+        copy.set_dataset(None if self.settings.dataset.is_demo else (found or self.settings.dataset.folder))
         copy.save()
         return copy
 
@@ -225,7 +149,7 @@ def check_new_project_folder(folder: Path) -> None:
         raise UserError(f"{folder} is a file, not a folder.")
 
 
-def create_project(folder: Path, settings: ProjectSettings | None = None) -> Project:
+def create_project(folder: Path, settings: Settings | None = None) -> Project:
     """Start a project in ``folder`` (new or empty-ish) and write it."""
     folder = Path(folder)
     check_new_project_folder(folder)
@@ -233,9 +157,8 @@ def create_project(folder: Path, settings: ProjectSettings | None = None) -> Pro
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(f"Could not create the project folder {folder}: {e.strerror or e}.") from None
-    project = Project(folder, settings or ProjectSettings())
-    if project.settings.dataset is not None and project.settings.dataset.kind == FOLDER:
-        project.set_dataset(Path(project.settings.dataset.path))  # compute the relative path
+    project = Project(folder, settings or Settings())
+    project.set_dataset(project.settings.dataset.folder)  # works out the relative path
     project.save()
     return project
 
@@ -258,23 +181,18 @@ def open_project(path: Path) -> Project:
         raise UserError(f"The project file {file} is damaged: it does not hold a project.")
     try:
         data = migrate(data)
-        settings = ProjectSettings.from_dict(data)
-    except (TypeError, ValueError, KeyError) as e:
+        settings = Settings.from_dict(data)
+        relative = str((data.get("dataset") or {}).get("relative") or "")
+        runs = [str(r) for r in data.get("runs", [])]
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
         raise UserError(f"The project file {file} is damaged ({e}).") from None
-    return Project(folder, settings, [str(r) for r in data.get("runs", [])], data.get("created", time.time()))
+    return Project(folder, settings, runs, data.get("created", time.time()), relative)
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
     """Bring a project.json of any earlier schema up to ``SCHEMA_VERSION``."""
-    data = dict(data)
-    version = data.get("schema_version", 0)
-    if not isinstance(version, int) or version < 0:
-        raise ValueError(f"schema_version {version!r} is not a version number")
-    if version > SCHEMA_VERSION:
-        raise UserError("This project was saved by a newer Transfer Studio; update the app to open it.")
-    if version == 0:
-        data = _migrate_v0(data)
-    return data
+    return migrated(data, SCHEMA_VERSION, {0: _migrate_v0, 1: _migrate_v1}, 0,
+                    "This project was saved by a newer Transfer Studio; update the app to open it.")
 
 
 def _migrate_v0(old: dict[str, Any]) -> dict[str, Any]:
@@ -284,20 +202,39 @@ def _migrate_v0(old: dict[str, Any]) -> dict[str, Any]:
     if isinstance(augmentation, str):
         augmentation = AugmentationSpec.preset(augmentation).to_dict()
     fine_tune_epochs = int(old.get("fine_tune_epochs", 0))
-    training = TrainingSettings(
-        epochs=int(old.get("epochs", 5)), batch_size=int(old.get("batch_size", 32)),
-        learning_rate=float(old.get("learning_rate", 1e-3)), optimizer=old.get("optimizer", "adam"),
-        fine_tune=fine_tune_epochs > 0, fine_tune_epochs=fine_tune_epochs or 5,
-        unfreeze_layers=int(old.get("unfreeze", 10)),
-    )
+    defaults = TrainingSettings()
     return {
         "schema_version": 1,
-        "dataset": asdict(DatasetRef(FOLDER, folder)) if folder else asdict(DatasetRef(DEMO)),
-        "split": asdict(SplitSettings(float(old.get("subset", 100)), float(old.get("validation_split", 0.2)),
-                                      int(old.get("seed", 42)))),
+        "dataset": {"kind": "folder", "path": folder, "relative": ""} if folder else {"kind": "demo"},
+        "split": {"subset_percent": float(old.get("subset", 100)),
+                  "val_fraction": float(old.get("validation_split", 0.2)), "seed": int(old.get("seed", 42))},
         "augmentation": augmentation,
-        "model": asdict(ModelChoice(old.get("base", DEFAULT_BACKBONE), old.get("alpha"),
-                                    int(old.get("image_size", 224)), old.get("weights", "imagenet"))),
-        "training": asdict(training),
+        "model": {"backbone": old.get("base", ModelSettings.backbone), "alpha": old.get("alpha"),
+                  "img_size": int(old.get("image_size", 224)), "weights": old.get("weights", "imagenet")},
+        "training": {
+            "epochs": int(old.get("epochs", defaults.epochs)), "batch_size": int(old.get("batch_size", 32)),
+            "learning_rate": float(old.get("learning_rate", defaults.learning_rate)),
+            "optimizer": old.get("optimizer", defaults.optimizer), "fine_tune": fine_tune_epochs > 0,
+            "fine_tune_epochs": fine_tune_epochs or defaults.fine_tune_epochs,
+            "unfreeze_layers": int(old.get("unfreeze", defaults.unfreeze_layers)),
+        },
         "runs": list(old.get("runs", [])),
     }
+
+
+def _migrate_v1(old: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1: the dataset as kind/path, the head nested in the model, the unfreeze count
+    saved twice (the Model page's preview and the Train page's setting: the latter wins)."""
+    data = dict(old, schema_version=2)
+    dataset = old.get("dataset") or {"kind": "demo"}
+    data["dataset"] = ({"folder": None} if dataset.get("kind", "demo") == "demo"
+                       else {"folder": dataset.get("path") or None, "relative": dataset.get("relative", "")})
+    model = dict(old.get("model") or {})
+    model.update(model.pop("head", None) or {})
+    model.pop("unfreeze_layers", None)
+    data["model"] = model
+    return data
+
+
+__all__ = ["PROJECT_FILE", "SCHEMA_VERSION", "Project", "Settings", "SplitSettings", "create_project", "migrate",
+           "open_project"]

@@ -7,8 +7,8 @@ from PIL import Image
 
 from conftest import write_image
 from desktop_app.cli import main as cli_main
-from desktop_app.core.augment_preview import grid_geometry, grid_image, render_preview
-from desktop_app.core.augmentation import AugmentationSpec
+from desktop_app.core.augment.preview import grid_geometry, grid_image, render_preview
+from desktop_app.core.augment.spec import AugmentationSpec
 
 
 def test_writes_the_same_grid_for_the_same_seed(tmp_path, capsys):

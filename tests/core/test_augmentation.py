@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import write_image
-from desktop_app.core.augment_preview import (
+from desktop_app.core.augment.preview import (
     N_VARIANTS, augment_copies, grid_geometry, grid_image, load_preview_image, render_preview,
 )
-from desktop_app.core.augmentation import (
-    FLIP_MODES, PRESETS, SETTINGS, AugmentationSpec, build_augmentation, describe_setting,
-)
+from desktop_app.core.augment.layers import build_augmentation
+from desktop_app.core.augment.spec import FLIP_MODES, PRESETS, SETTINGS, AugmentationSpec, describe_setting
 from desktop_app.core.errors import UserError
 
 
@@ -199,11 +198,12 @@ def test_unreadable_image_is_a_user_error(tmp_path):
 def test_augmentation_is_inactive_at_inference():
     import keras
 
-    from desktop_app.core.model_builder import ModelSpec, build_classifier
+    from desktop_app.core.model.builder import build_classifier
+    from desktop_app.core.session import ModelSettings
 
-    common = dict(n_classes=3, backbone="mobilenet", alpha=0.25, img_size=32, weights=None, seed=0)
-    with_block = build_classifier(ModelSpec(augmentation=AugmentationSpec.preset("strong"), **common))
-    without = build_classifier(ModelSpec(augmentation=AugmentationSpec(), **common))
+    settings = ModelSettings("mobilenet", 0.25, 32, weights=None)
+    with_block = build_classifier(settings, 3, AugmentationSpec.preset("strong"), seed=0)
+    without = build_classifier(settings, 3, AugmentationSpec(), seed=0)
     # The same numbers in base and head, so only the augmentation block differs.
     for name in ("base_model", "predictions"):
         without.get_layer(name).set_weights(with_block.get_layer(name).get_weights())

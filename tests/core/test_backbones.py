@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.core.backbones import BACKBONES, DEFAULT_BACKBONE, get_backbone
+from desktop_app.core.model.backbones import BACKBONES, DEFAULT_BACKBONE, get_backbone
 from desktop_app.core.errors import UserError
 
 REQUIRED = {

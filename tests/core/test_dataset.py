@@ -8,7 +8,8 @@ import time
 import pytest
 
 from conftest import make_image_folder, write_image
-from desktop_app.core.dataset import make_split, scan_folder
+from desktop_app.core.data.scan import scan_folder
+from desktop_app.core.data.split import make_split
 from desktop_app.core.errors import UserError
 
 
@@ -22,8 +23,12 @@ def test_class_folders_sorted_with_case_insensitive_extensions(tmp_path):
     index = scan_folder(root)
     assert index.classes == ["blue", "green", "red"]
     assert index.counts() == {"pool": {"blue": 3, "green": 3, "red": 5}}
-    assert index.labels_text() == "blue\ngreen\nred\n"
-    assert (index.write_labels(tmp_path / "run")).read_text() == "blue\ngreen\nred\n"
+    from desktop_app.core.runs import RunFolder
+
+    run = RunFolder(tmp_path / "run")
+    run.create()
+    run.write_labels(index.classes)
+    assert run.read_labels() == ["blue", "green", "red"]
 
 
 def test_train_test_layout_gives_the_split_from_folders(tmp_path):

@@ -7,9 +7,10 @@ import json
 import pytest
 
 from corpus import build_bad_corpus, usable_count
-from desktop_app.core.augmentation import AugmentationSpec
+from desktop_app.core.augment.spec import AugmentationSpec
 from desktop_app.core.events import Message
-from desktop_app.core.training import TrainingConfig, TrainingJob
+from desktop_app.core.session import TrainingConfig
+from desktop_app.core.train.job import TrainingJob
 
 
 @pytest.mark.timeout(300)
@@ -17,7 +18,7 @@ def test_one_epoch_over_the_bad_corpus_trains_on_exactly_the_usable_images(tmp_p
     root = tmp_path / "bad corpus"
     expected = build_bad_corpus(root)
     events = []
-    config = TrainingConfig(
+    config = TrainingConfig.of(
         data=root, out=tmp_path / "run", backbone="mobilenet", alpha=0.25, weights=None, img_size=32,
         epochs=1, batch_size=8, augmentation=AugmentationSpec(),
     )

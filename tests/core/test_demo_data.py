@@ -1,7 +1,7 @@
 import hashlib
 
-from desktop_app.core.dataset import scan_folder
-from desktop_app.core.demo_data import DEMO_CLASSES, IMAGES_PER_CLASS, demo_dataset_dir, ensure_demo_dataset
+from desktop_app.core.data.scan import scan_folder
+from desktop_app.core.data.demo import DEMO_CLASSES, IMAGES_PER_CLASS, demo_dataset_dir, ensure_demo_dataset
 
 
 def _digest(folder):

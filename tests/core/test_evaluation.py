@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from desktop_app.core.errors import UserError
-from desktop_app.core.evaluation import (
-    EVALUATION_FILE, Evaluation, class_scores, confusion_matrix, evaluate_run, load_evaluation,
+from desktop_app.core.results.evaluation import (
+    Evaluation, class_scores, confusion_matrix, evaluate_run, load_evaluation,
 )
+from desktop_app.core.runs import RunFolder
+from desktop_app.core.session import TrainingConfig
 
 # Three classes, nine images; the predictions (argmax of each row) are 0 0 1 | 1 2 | 2 2 0 0.
 Y_TRUE = [0, 0, 0, 1, 1, 2, 2, 2, 2]
@@ -73,12 +75,14 @@ def test_round_trip_through_json(tmp_path):
 
 
 def test_run_evaluation_matches_training_validation_accuracy(trained_run):
-    from desktop_app.core.dataset import make_split, scan_folder
+    from desktop_app.core.data.scan import scan_folder
+    from desktop_app.core.data.split import make_split
 
     ev = evaluate_run(trained_run)
-    config = json.loads((trained_run / "config.json").read_text())
-    metrics = json.loads((trained_run / "metrics.json").read_text())
-    split = make_split(scan_folder(config["data"]), config["subset_percent"], config["val_fraction"], config["seed"])
+    run = RunFolder(trained_run)
+    config, metrics = run.read_config(), run.read_metrics()
+    split = make_split(scan_folder(config.data), config.split.subset_percent, config.split.val_fraction,
+                       config.split.seed)
     assert ev.classes == split.classes
     assert ev.paths == [f.path for f in split.val]
     assert ev.y_true.tolist() == [f.label for f in split.val]
@@ -86,11 +90,11 @@ def test_run_evaluation_matches_training_validation_accuracy(trained_run):
     # model.keras is the best checkpoint: the same images give the accuracy Keras reported.
     assert ev.accuracy == pytest.approx(metrics["best_val_accuracy"], abs=1e-6)
     assert load_evaluation(trained_run).accuracy == pytest.approx(ev.accuracy)
-    assert (trained_run / EVALUATION_FILE).exists()
+    assert run.evaluation_path.exists()
 
 
 def test_evaluating_on_another_folder_maps_classes_by_name(trained_run, tmp_path):
-    config = json.loads((trained_run / "config.json").read_text())
+    config = json.loads((trained_run / RunFolder.CONFIG).read_text())
     other = tmp_path / "other"
     for name in ("triangles", "stars"):  # a different class order than the model's
         shutil.copytree(Path(config["data"]) / name, other / name)
@@ -113,30 +117,28 @@ def test_a_folder_without_a_run_is_a_user_error(tmp_path):
 def test_run_split_leaves_bad_files_out_as_training_did(tmp_path):
     """Report, evaluation and export checks rebuild the very split training used."""
     from conftest import make_image_folder
-    from desktop_app.core.dataset import make_split, scan_folder
-    from desktop_app.core.evaluation import run_split
-    from desktop_app.core.training_config import TrainingConfig
-    from desktop_app.core.validation import validate_index
+    from desktop_app.core.data.scan import scan_folder
+    from desktop_app.core.data.split import make_split
+    from desktop_app.core.data.validate import validate_index
+    from desktop_app.core.results.evaluation import run_split
 
     data = make_image_folder(tmp_path / "data", per_class=10)
     for i in range(3):
         (data / "red" / f"a_broken_{i}.png").write_bytes(b"\x89PNG broken")
-    config = {"data": str(data), "subset_percent": 100.0, "val_fraction": 0.3, "seed": 7}
+    config = TrainingConfig.of(data, tmp_path / "run", subset_percent=100.0, val_fraction=0.3, seed=7)
     split = run_split(config)
     trained = make_split(validate_index(scan_folder(data)), 100.0, 0.3, 7)  # as TrainingJob does
     assert split.train == trained.train and split.val == trained.val
     assert not any("broken" in f.path.name for f in split.train + split.val)
     naive = make_split(scan_folder(data), 100.0, 0.3, 7)  # without the check: another split
     assert (naive.train, naive.val) != (split.train, split.val)
-    as_object = run_split(TrainingConfig(data=data, out=tmp_path / "run", subset_percent=100.0,
-                                         val_fraction=0.3, seed=7))
-    assert as_object.train == split.train and as_object.val == split.val
     with pytest.raises(UserError, match="gone"):
-        run_split({**config, "data": str(tmp_path / "nowhere")})
+        run_split(TrainingConfig.of(data=tmp_path / "nowhere", out=tmp_path / "run"))
 
 
 def test_run_labels_use_one_percent_style(tmp_path):
     from desktop_app.core.runs import RunInfo
 
-    run = RunInfo(tmp_path / "r", {"subset_percent": 10}, [{"phase": "fine_tuning"}], {"best_val_accuracy": 0.25})
+    config = TrainingConfig.of(tmp_path, tmp_path / "r", subset_percent=10.0)
+    run = RunInfo(tmp_path / "r", config, [{"phase": "fine_tuning"}], {"best_val_accuracy": 0.25})
     assert run.label == "r (10 % data, fine-tuned, best 25 %)"

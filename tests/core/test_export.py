@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 from desktop_app.core.errors import UserError
-from desktop_app.core.export import (
+from desktop_app.core.export.formats import (
     CARD_JSON, CARD_MD, FORMATS, MAX_ABS_DIFF, export_run, has_augmentation, inference_copy,
 )
-from desktop_app.core.predict import load_predictor
+from desktop_app.core.results.predict import load_predictor
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def raw_image(trained_run, name: str = "stars") -> np.ndarray:
     config = json.loads((trained_run / "config.json").read_text())
     path = sorted((Path(config["data"]) / name).glob("*.jpg"))[0]
     with Image.open(path) as image:
-        return np.asarray(image.convert("RGB").resize((config["img_size"],) * 2), np.float32)
+        return np.asarray(image.convert("RGB").resize((config["model"]["img_size"],) * 2), np.float32)
 
 
 def test_every_format_is_written_and_passes_its_check(exported):
@@ -129,7 +129,7 @@ def test_bad_requests_are_user_errors(trained_run, tmp_path):
 
 
 def test_check_details_say_decimal_places_not_scientific_notation(tmp_path):
-    from desktop_app.core.export import _compare, decimal_places
+    from desktop_app.core.export.formats import _compare, decimal_places
 
     assert [decimal_places(d) for d in (3.2e-7, 1e-4, 5e-5, 2e-4, 0.3)] == [6, 4, 4, 3, 0]
     reference = np.array([[0.25, 0.75]], np.float32)

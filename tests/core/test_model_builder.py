@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from desktop_app.core.backbones import BACKBONES
-from desktop_app.core.model_builder import (
-    BASE_LAYER_NAME, HeadSpec, ModelSpec, base_of, build_classifier, fine_tune_learning_rate, param_counts,
-    preview_unfreeze, summarize, unfreeze_top,
+from desktop_app.core.model.backbones import BACKBONES, BASE_LAYER_NAME
+from desktop_app.core.model.builder import (
+    base_of, build_classifier, param_counts, preview_unfreeze, summarize, unfreeze_top,
 )
+from desktop_app.core.session import ModelSettings, fine_tune_learning_rate
 
 
 def _keras_totals(model) -> list[str]:
@@ -27,7 +27,7 @@ def _n(weights) -> int:
 def test_tree_totals_equal_keras_for_every_base(key):
     backbone = BACKBONES[key]
     alpha = backbone.alphas[0] if backbone.alphas else None  # the narrowest: fastest to build
-    model = build_classifier(ModelSpec(3, backbone=key, alpha=alpha, img_size=32, weights=None))
+    model = build_classifier(ModelSettings(key, alpha, img_size=32, weights=None), 3)
     summary = summarize(model)
     assert summary.counts.total == model.count_params()
     assert summary.counts.trainable == _n(model.trainable_weights)
@@ -41,7 +41,7 @@ def test_tree_totals_equal_keras_for_every_base(key):
 
 
 def test_efficientnet_v2_b0_reference_counts():
-    summary = summarize(build_classifier(ModelSpec(10, img_size=224, weights=None)))
+    summary = summarize(build_classifier(ModelSettings(img_size=224, weights=None), 10))
     assert (summary.counts.total, summary.counts.trainable, summary.counts.non_trainable) == (
         5_932_122, 12_810, 5_919_312)
     assert len(summary.root.find(BASE_LAYER_NAME).children) == 270
@@ -49,7 +49,7 @@ def test_efficientnet_v2_b0_reference_counts():
 
 @pytest.fixture(scope="module")
 def b0_model():
-    return build_classifier(ModelSpec(10, img_size=64, weights=None))
+    return build_classifier(ModelSettings(img_size=64, weights=None), 10)
 
 
 def test_unfreezing_top_10_adds_exactly_their_non_batchnorm_params(b0_model):
@@ -97,9 +97,8 @@ def test_summarize_leaves_trainable_flags_alone(b0_model):
 
 
 def test_head_options_shape_the_tree():
-    spec = ModelSpec(4, backbone="mobilenet", alpha=0.25, img_size=32, weights=None,
-                     head=HeadSpec(pooling="max", dropout=0.3, hidden_units=16))
-    summary = summarize(build_classifier(spec))
+    settings = ModelSettings("mobilenet", 0.25, 32, None, pooling="max", dropout=0.3, hidden_units=16)
+    summary = summarize(build_classifier(settings, 4))
     rows = {node.name: node for node in summary.root.children}
     assert rows["pooling"].type_name == "GlobalMaxPooling2D"
     assert rows["dropout"].type_name == "Dropout"
@@ -109,11 +108,10 @@ def test_head_options_shape_the_tree():
 
 
 def test_augmentation_block_is_an_expandable_node():
-    from desktop_app.core.augmentation import AugmentationSpec
+    from desktop_app.core.augment.spec import AugmentationSpec
 
-    spec = ModelSpec(2, backbone="mobilenet", alpha=0.25, img_size=32, weights=None,
-                     augmentation=AugmentationSpec.preset("light"))
-    node = summarize(build_classifier(spec)).root.find("data_augmentation")
+    model = build_classifier(ModelSettings("mobilenet", 0.25, 32, None), 2, AugmentationSpec.preset("light"))
+    node = summarize(model).root.find("data_augmentation")
     assert node.type_name == "Sequential" and node.children
 
 

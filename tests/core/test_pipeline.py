@@ -11,10 +11,10 @@ from PIL import Image
 
 from corpus import RED, BLUE, rotated_jpeg
 from conftest import write_image
-from desktop_app.core.dataset import ImageFile
+from desktop_app.core.data.scan import ImageFile
 
 tf = pytest.importorskip("tensorflow")
-from desktop_app.core.pipeline import make_dataset  # noqa: E402
+from desktop_app.core.data.pipeline import make_dataset  # noqa: E402
 
 
 def first_image(path, size=16) -> np.ndarray:
@@ -74,8 +74,8 @@ def test_cached_pipeline_gives_the_same_images(tmp_path):
 @pytest.mark.skipif(os.name == "nt", reason="file names are always Unicode on Windows")
 def test_a_file_name_that_is_not_utf8_is_still_used(tmp_path):
     """Folders unzipped from old archives can hold names in another encoding."""
-    from desktop_app.core.dataset import scan_folder
-    from desktop_app.core.validation import validate_index
+    from desktop_app.core.data.scan import scan_folder
+    from desktop_app.core.data.validate import validate_index
 
     write_image(tmp_path / "data" / "red" / "plain.png", RED)
     odd = os.fsdecode(os.path.join(os.fsencode(tmp_path / "data" / "blue"), b"caf\xe9.png"))
@@ -88,7 +88,7 @@ def test_a_file_name_that_is_not_utf8_is_still_used(tmp_path):
 
 def test_image_dataset_keeps_each_image_with_its_index_and_drops_broken_files(tmp_path):
     """The one decode step shared by training, evaluation, prediction and export checks."""
-    from desktop_app.core.pipeline import image_dataset
+    from desktop_app.core.data.pipeline import image_dataset
 
     red = write_image(tmp_path / "red.png", RED)
     broken = tmp_path / "broken.png"

@@ -15,19 +15,20 @@ import numpy as np
 import pytest
 
 from conftest import REPO, SHARED_WEIGHTS, make_image_folder
-from desktop_app.core.augmentation import AugmentationSpec
-from desktop_app.core.demo_data import write_demo_images
+from desktop_app.core.augment.spec import AugmentationSpec
+from desktop_app.core.data.demo import write_demo_images
 from desktop_app.core.errors import UserError
 from desktop_app.core.events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, PhaseStarted
-from desktop_app.core.model_builder import base_of, preview_unfreeze, summarize
-from desktop_app.core.training import FINE_TUNING, TrainingConfig, TrainingJob
+from desktop_app.core.model.builder import base_of, preview_unfreeze, summarize
+from desktop_app.core.session import FINE_TUNING, TrainingConfig
+from desktop_app.core.train.job import TrainingJob
 
 TINY = dict(backbone="mobilenet", alpha=0.25, weights=None, img_size=32, batch_size=4,
             augmentation=AugmentationSpec())
 
 
 def tiny_config(data: Path, out: Path, **changes) -> TrainingConfig:
-    return TrainingConfig(data=data, out=out, **{**TINY, **changes})
+    return TrainingConfig.of(data=data, out=out, **{**TINY, **changes})
 
 
 def real_weights() -> str | None:
@@ -97,8 +98,9 @@ def test_killed_while_saving_keeps_the_previous_checkpoint(tmp_path):
         import os, signal
         from pathlib import Path
         import keras
-        from desktop_app.core.augmentation import AugmentationSpec
-        from desktop_app.core.training import TrainingConfig, TrainingJob
+        from desktop_app.core.augment.spec import AugmentationSpec
+        from desktop_app.core.session import TrainingConfig
+        from desktop_app.core.train.job import TrainingJob
 
         real_save = keras.Model.save
         calls = []
@@ -111,7 +113,7 @@ def test_killed_while_saving_keeps_the_previous_checkpoint(tmp_path):
             return real_save(self, filepath, *args, **kwargs)
 
         keras.Model.save = save_then_die
-        config = TrainingConfig(data=Path({str(data)!r}), out=Path({str(run)!r}), backbone="mobilenet",
+        config = TrainingConfig.of(data=Path({str(data)!r}), out=Path({str(run)!r}), backbone="mobilenet",
                                 alpha=0.25, weights=None, img_size=32, batch_size=4, epochs=3,
                                 augmentation=AugmentationSpec(), fast=False)
         TrainingJob(config).run()
@@ -152,7 +154,7 @@ def test_resume_follows_the_checkpoint_when_history_disagrees(tmp_path):
 def test_fine_tuning_unfreezes_as_the_model_step_predicts_and_continues_smoothly(tmp_path, shapes):
     weights = real_weights()
     phases: list[PhaseStarted] = []
-    config = TrainingConfig(data=shapes, out=tmp_path / "run", backbone="mobilenet", alpha=0.25, weights=weights,
+    config = TrainingConfig.of(data=shapes, out=tmp_path / "run", backbone="mobilenet", alpha=0.25, weights=weights,
                             img_size=64, batch_size=16, epochs=3, fine_tune_epochs=2, unfreeze_layers=10,
                             augmentation=AugmentationSpec(), learning_rate=2e-3)
     job = TrainingJob(config, on_event=lambda e: isinstance(e, PhaseStarted) and phases.append(e))
@@ -183,7 +185,7 @@ def _frozen_copy(model):
 def test_fast_and_standard_mode_agree(tmp_path, shapes):
     results = {}
     for fast in (True, False):
-        config = TrainingConfig(data=shapes, out=tmp_path / f"run-{fast}", backbone="mobilenet", alpha=0.25,
+        config = TrainingConfig.of(data=shapes, out=tmp_path / f"run-{fast}", backbone="mobilenet", alpha=0.25,
                                 weights=real_weights(), img_size=64, batch_size=16, epochs=5,
                                 augmentation=AugmentationSpec(), fast=fast, learning_rate=3e-3)
         job = TrainingJob(config)
@@ -222,7 +224,7 @@ def test_fast_mode_reuses_cached_features(tmp_path, private_data_dir):
 def test_pretrained_weights_beat_random_weights(tmp_path, shapes, shared_weights):
     accuracy = {}
     for weights in (str(shared_weights), None):
-        config = TrainingConfig(data=shapes, out=tmp_path / f"run-{weights is None}", backbone="mobilenet",
+        config = TrainingConfig.of(data=shapes, out=tmp_path / f"run-{weights is None}", backbone="mobilenet",
                                 alpha=0.25, weights=weights, img_size=64, batch_size=16, epochs=5,
                                 augmentation=AugmentationSpec(), learning_rate=3e-3)
         accuracy[weights is None] = TrainingJob(config).run().metrics["best_val_accuracy"]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from corpus import RUNNING_AS_ROOT, build_bad_corpus, usable_count
-from desktop_app.core.dataset import scan_folder
-from desktop_app.core.validation import ValidationStats, validate_index
+from desktop_app.core.data.scan import scan_folder
+from desktop_app.core.data.validate import ValidationStats, validate_index
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_already_validated_index_is_returned_as_is(image_folder):
 
 
 def test_stop_request_ends_the_check(image_folder):
-    from desktop_app.core.validation import ValidationStopped
+    from desktop_app.core.data.validate import ValidationStopped
 
     with pytest.raises(ValidationStopped):
         validate_index(scan_folder(image_folder), should_stop=lambda: True, use_cache=False)
@@ -89,7 +89,7 @@ def test_unreadable_file_as_another_user():
         locked = folder / "locked.jpg"
         shutil.copyfile(Path(__file__), locked)  # content does not matter: it is never read
         locked.chmod(0)
-        code = ("import sys; from desktop_app.core.validation import check_file; "
+        code = ("import sys; from desktop_app.core.data.validate import check_file; "
                 "v = check_file(sys.argv[1]); print(v.problem); print(v.reason)")
         try:
             result = subprocess.run(

@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from desktop_app.core import weights
+from desktop_app.core.model import weights
 from desktop_app.core.errors import UserError
 
 MOBILENET_FILE = "mobilenet_2_5_224_tf_no_top.h5"
@@ -63,12 +63,13 @@ def test_imported_file_loads_offline(keras_home, shared_weights, no_network, mon
     assert _no_leftovers(keras_home)
     expected = _conv1_kernel(shared_weights)
 
-    from desktop_app.core.backbones import create_base
-    from desktop_app.core.model_builder import ModelSpec, build_classifier
+    from desktop_app.core.model.backbones import create_base
+    from desktop_app.core.model.builder import build_classifier
+    from desktop_app.core.session import ModelSettings
 
-    base = create_base("mobilenet", 224, "imagenet", 0.25)
+    base = create_base("mobilenet", 224, weights.resolve_weights("imagenet", "mobilenet", 0.25, 224), 0.25)
     np.testing.assert_array_equal(base.get_layer("conv1").kernel.numpy(), expected)
-    model = build_classifier(ModelSpec(3, backbone="mobilenet", alpha=0.25, img_size=224, weights="imagenet"))
+    model = build_classifier(ModelSettings("mobilenet", 0.25, 224, "imagenet"), 3)
     np.testing.assert_array_equal(model.get_layer("base_model").get_layer("conv1").kernel.numpy(), expected)
 
     # Keras itself finds it there too (its KERAS_HOME was fixed when it was imported).

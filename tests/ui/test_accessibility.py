@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.shell.main_window import MainWindow
 
 INTERACTIVE = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QAbstractSlider, QAbstractItemView)
 
@@ -30,7 +30,7 @@ def _owned_by_qt(widget: QWidget) -> bool:
 def test_every_interactive_control_is_named(qtbot, image_folder):
     window = MainWindow(data_folder=str(image_folder))
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.data_panel.index is not None and window.data_panel.index.validated, timeout=15000)
+    qtbot.waitUntil(lambda: window.session.index is not None, timeout=15000)
     missing = []
     checked = 0
     for widget in window.findChildren(QWidget):
@@ -73,7 +73,7 @@ def test_about_lists_tensorflow_keras_and_qt_versions_without_importing_tensorfl
     import subprocess
     import sys
 
-    code = ("import sys; from desktop_app.ui.window_actions import about_html; html = about_html(); "
+    code = ("import sys; from desktop_app.ui.shell.menus import about_html; html = about_html(); "
             "assert 'TensorFlow' in html and 'Keras' in html and 'Qt' in html, html; "
             "assert 'tensorflow' not in sys.modules; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -1,4 +1,4 @@
-"""The Augment page: controls -> spec -> a preview made in a worker, coalesced while dragging."""
+"""The Augment page: controls -> session -> a preview made in the engine, superseded while dragging."""
 
 from __future__ import annotations
 
@@ -7,19 +7,20 @@ import pytest
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QSlider, QSpinBox
 
 from conftest import make_image_folder
-from desktop_app.core.augmentation import AugmentationSpec
-from desktop_app.core.dataset import scan_folder
-from desktop_app.ui.augment_panel import AugmentPanel
+from desktop_app.core.augment.spec import AugmentationSpec
+from desktop_app.core.data.scan import scan_folder
+from desktop_app.ui.pages.augment import AugmentPanel
 
-PREVIEW_TIMEOUT = 60_000  # the first preview loads TensorFlow
+PREVIEW_TIMEOUT = 60_000  # the first preview may wait for the engine to start TensorFlow
 
 
 @pytest.fixture
-def panel(qtbot, tmp_path):
-    panel = AugmentPanel(img_size=48)
+def panel(qtbot, tmp_path, session):
+    session.update("model", img_size=48)  # the preview shows what the model gets
+    panel = AugmentPanel(session)
     qtbot.addWidget(panel)
     panel.resize(1000, 640)
-    panel.set_dataset(scan_folder(make_image_folder(tmp_path / "data", per_class=3, size=40)))
+    session.index = scan_folder(make_image_folder(tmp_path / "data", per_class=3, size=40))
     yield panel
     panel.stop_background_work(10_000)
 
@@ -32,7 +33,7 @@ def shown(qtbot, panel):
 
 def test_no_preview_work_until_the_page_is_seen(panel, qtbot):
     qtbot.wait(200)
-    assert panel.last_preview is None and panel._task is None
+    assert panel.last_preview is None and not panel.previews.is_running()
     first = shown(qtbot, panel)
     assert first.spec == AugmentationSpec.preset("light") == panel.spec()
     assert len(first.variants) >= 9 and first.original.shape == (48, 48, 3)
@@ -42,7 +43,7 @@ def test_no_preview_work_until_the_page_is_seen(panel, qtbot):
 def test_changing_a_control_gives_a_new_preview(panel, qtbot):
     first = shown(qtbot, panel)
     slider = panel.findChild(QSlider, "rotationSlider")
-    with qtbot.waitSignal(panel.specChanged, timeout=1000) as changed, \
+    with qtbot.waitSignal(panel.session.events.augmentation, timeout=1000) as changed, \
             qtbot.waitSignal(panel.previewUpdated, timeout=10_000) as updated:
         slider.setValue(35)
     assert changed.args[0].rotation == pytest.approx(0.35) == panel.spec().rotation
@@ -60,7 +61,8 @@ def test_dragging_a_slider_does_not_pile_up_previews(panel, qtbot):
     for value in range(5, 45):  # 40 steps, faster than any preview
         slider.setValue(value)
         qtbot.wait(5)
-    qtbot.waitUntil(lambda: bool(seen) and seen[-1].spec == panel.spec() and panel._task is None, timeout=20_000)
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1].spec == panel.spec() and not panel.previews.is_running(),
+                    timeout=20_000)
     assert panel.spec().zoom == pytest.approx(0.44)
     assert len(seen) <= 8  # merged, not 40 jobs
 
@@ -100,6 +102,19 @@ def test_same_seed_same_grid_and_another_image(panel, qtbot):
     after = panel.current_image()
     assert after.label != before.label  # classes take turns
     assert not np.array_equal(blocker.args[0].original, first.original)
+
+
+def test_the_session_drives_the_page(panel, qtbot):
+    first = shown(qtbot, panel)
+    with qtbot.waitSignal(panel.previewUpdated, timeout=10_000) as blocker:
+        panel.session.augmentation = AugmentationSpec(flip="horizontal")  # a project opened, say
+    assert blocker.args[0].spec == AugmentationSpec(flip="horizontal")
+    assert panel.flip_check.isChecked() and not panel.rows["rotation"].check.isChecked()
+    with qtbot.waitSignal(panel.previewUpdated, timeout=10_000) as blocker:
+        panel.session.update("model", img_size=64)
+    assert blocker.args[0].original.shape == (64, 64, 3) != first.original.shape
+    panel.session.index = None
+    assert panel.current_image() is None and not panel.new_variants_button.isEnabled()
 
 
 def test_every_control_is_named_and_explained(panel):

@@ -8,16 +8,16 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from conftest import make_image_folder
+from conftest import make_image_folder, wait_for_dataset
 from corpus import build_bad_corpus, usable_count
-from desktop_app.core.dataset import SplitSettings
-from desktop_app.ui.data_panel import DataPanel
+from desktop_app.core.session import DatasetChoice, SplitSettings
+from desktop_app.ui.pages.data import DataPanel
 
 
 @pytest.fixture
-def panel(qtbot, tmp_path):
+def panel(qtbot, tmp_path, session):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    widget = DataPanel(settings=settings)
+    widget = DataPanel(session, settings=settings)
     qtbot.addWidget(widget)
     widget.resize(1000, 700)
     widget.show()
@@ -26,9 +26,9 @@ def panel(qtbot, tmp_path):
 
 
 def open_and_wait(qtbot, panel, folder) -> None:
-    with qtbot.waitSignal(panel.datasetChanged, timeout=30_000):
-        panel.load(str(folder))
-    qtbot.waitUntil(lambda: not panel._task.is_running(), timeout=5000)
+    panel.load(str(folder))
+    wait_for_dataset(qtbot, panel.session, 30_000)
+    qtbot.waitUntil(lambda: not panel.loader.is_running(), timeout=5000)
 
 
 def cell(table, row, col) -> str:
@@ -71,16 +71,17 @@ def test_open_folder_shows_counts_bad_files_and_thumbnails(qtbot, panel, tmp_pat
     panel.class_list.setCurrentRow(1)
     assert model.rowCount() == int(cell(table, 1, 1))
 
-    assert panel.recent_folders() == [str(root)]
-    assert panel.recent_menu.actions()[0].text() == str(root)
+    assert panel.recent_folders() == [str(root.resolve())]
+    assert panel.recent_menu.actions()[0].text() == str(root.resolve())
 
 
 def test_split_controls_change_the_counts_and_settings(qtbot, panel, tmp_path):
     root = make_image_folder(tmp_path / "data", per_class=40, size=8)
     open_and_wait(qtbot, panel, root)
-    assert panel.split_settings() == SplitSettings(100.0, 0.2, 42)
+    session = panel.session
+    assert session.split == SplitSettings(100.0, 0.2, 42)
     assert "learns from 96 photos and is checked on 24" in panel.split_result.text()
-    with qtbot.waitSignal(panel.splitChanged) as signal:
+    with qtbot.waitSignal(session.events.split) as signal:
         qtbot.mouseClick(panel.subset_buttons[10.0], Qt.MouseButton.LeftButton)
     assert signal.args[0].subset_percent == 10.0
     assert [cell(panel.table, r, 2) for r in range(3)] == ["3", "3", "3"]
@@ -89,9 +90,14 @@ def test_split_controls_change_the_counts_and_settings(qtbot, panel, tmp_path):
     panel.custom_subset.setValue(50)
     panel.val_spin.setValue(25)
     panel.seed_spin.setValue(7)
-    assert panel.split_settings() == SplitSettings(50.0, 0.25, 7)
+    assert session.split == SplitSettings(50.0, 0.25, 7)
     assert [cell(panel.table, r, 3) for r in range(3)] == ["5", "5", "5"]
     assert not panel.imbalance_label.isVisible()
+    # A change made elsewhere (a project opened, the Quick experiment) shows here.
+    session.split = SplitSettings(10.0, 0.3, 9)
+    assert panel.subset_buttons[10.0].isChecked() and not panel.custom_subset.isEnabled()
+    assert (panel.val_spin.value(), panel.seed_spin.value()) == (30, 9)
+    assert "learns from" in panel.split_result.text()
 
 
 def test_imbalance_warning_and_drop_of_a_folder(qtbot, panel, tmp_path):
@@ -101,9 +107,9 @@ def test_imbalance_warning_and_drop_of_a_folder(qtbot, panel, tmp_path):
     mime.setUrls([QUrl.fromLocalFile(str(root))])
     drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                       Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(panel.datasetChanged, timeout=30_000):
-        panel.dropEvent(drop)
-    assert panel.index.root == root
+    panel.dropEvent(drop)
+    assert panel.session.dataset == DatasetChoice(root.resolve())
+    assert wait_for_dataset(qtbot, panel.session, 30_000).root == root.resolve()
     assert panel.imbalance_label.isVisible() and "big" in panel.imbalance_label.text()
 
 
@@ -112,6 +118,15 @@ def test_a_single_class_folder_shows_a_clear_error(qtbot, panel, tmp_path):
     panel.load(str(root))
     qtbot.waitUntil(lambda: "only one class" in panel.message.text(), timeout=10_000)
     assert panel.message.property("role") == "error"
+    assert panel.session.index is None and panel.table.rowCount() == 0
+
+
+def test_a_missing_folder_says_so_and_clears_the_last_one(qtbot, panel, tmp_path):
+    open_and_wait(qtbot, panel, make_image_folder(tmp_path / "data", per_class=4, size=8))
+    assert panel.table.rowCount() == 3
+    panel.load(str(tmp_path / "gone"))
+    assert "not there any more" in panel.message.text() and panel.message.property("role") == "error"
+    assert panel.session.index is None and panel.table.rowCount() == 0 and panel.split_result.text() == ""
 
 
 def test_controls_have_names_tooltips_and_accessible_names(panel):

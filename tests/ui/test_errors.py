@@ -7,7 +7,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from desktop_app.core.errors import UserError
-from desktop_app.ui import errors
+from desktop_app.ui.shell import errors
 
 
 @pytest.fixture

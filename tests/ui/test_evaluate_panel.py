@@ -1,4 +1,4 @@
-"""The Evaluate page: a real evaluation in the worker, clickable confusion cells, curves, predict."""
+"""The Evaluate page: a real evaluation in the engine, clickable confusion cells, curves, predict."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel
 
-from desktop_app.ui.evaluate_panel import EvaluatePanel
-from desktop_app.ui.export_panel import ExportPanel
+from desktop_app.core.runs import RunFolder
+from desktop_app.core.session import FinishedRun, Session
+from desktop_app.ui.pages.evaluate import EvaluatePanel
+from desktop_app.ui.pages.export import ExportPanel
 
 
 def copy_run(trained_run: Path, target: Path) -> Path:
@@ -24,12 +26,13 @@ def copy_run(trained_run: Path, target: Path) -> Path:
 
 
 @pytest.fixture
-def panel(qtbot, trained_run):
-    panel = EvaluatePanel()
+def panel(qtbot, trained_run, session):
+    session.runs_folder = trained_run.parent
+    session.run = trained_run
+    panel = EvaluatePanel(session)
     qtbot.addWidget(panel)
     panel.resize(1000, 720)
     panel.show()
-    panel.refresh_runs(trained_run)
     yield panel
     panel.stop_background_work(30_000)
 
@@ -84,7 +87,7 @@ def test_clicking_a_confusion_cell_lists_exactly_its_images(qtbot, panel, traine
 def test_second_run_overlays_its_curves(qtbot, panel, trained_run, tmp_path):
     other = tmp_path / "other-run"
     other.mkdir()
-    for name in ("config.json", "history.json", "metrics.json"):
+    for name in (RunFolder.CONFIG, RunFolder.HISTORY, RunFolder.METRICS):
         shutil.copy(trained_run / name, other / name)
     assert panel.curves.epoch_count() == 3
     assert len(panel.curves.markers) == 2  # fine-tuning marker on both plots
@@ -106,7 +109,7 @@ def test_dropped_folder_gets_top3_bars_and_csv(qtbot, panel, trained_run, tmp_pa
         return decode(path, side)
 
     monkeypatch.setattr(evaluation_views, "decode_thumbnail", spy)
-    data = Path(json.loads((trained_run / "config.json").read_text())["data"])
+    data = RunFolder(trained_run).read_config().data
     folder = tmp_path / "new"
     shutil.copytree(data / "squares", folder)
     mime = QMimeData()
@@ -119,7 +122,7 @@ def test_dropped_folder_gets_top3_bars_and_csv(qtbot, panel, trained_run, tmp_pa
     assert len(result.predictions) == 12
     assert panel.tabs.currentIndex() == 3
     assert len(panel.prediction_rows.bars) == 12 and all(len(b) == 3 for b in panel.prediction_rows.bars)
-    # The thumbnails were decoded in the worker, not on the GUI thread.
+    # The thumbnails were decoded on a worker thread, not on the GUI thread.
     assert threads and threading.main_thread() not in threads
     thumbs = panel.prediction_rows.findChildren(QLabel, "predictionThumbnail")
     assert len(thumbs) == 12 and all(not t.pixmap().isNull() for t in thumbs)
@@ -137,69 +140,66 @@ def test_every_control_has_a_name_and_tooltip(panel):
         assert widget.objectName() and widget.accessibleName() and widget.toolTip()
 
 
-def test_both_pages_list_the_runs_of_the_folder_the_train_page_uses(qtbot, trained_run, tmp_path):
+def test_both_pages_list_the_runs_of_the_folder_the_session_names(qtbot, trained_run, tmp_path):
     """With a project open, runs go to PROJECT/runs; Evaluate and Export list those."""
     runs = tmp_path / "project" / "runs"
     first, second = copy_run(trained_run, runs / "run-a"), copy_run(trained_run, runs / "run-b")
-    evaluate, export = EvaluatePanel(), ExportPanel()
+    session = Session()
+    evaluate, export = EvaluatePanel(session), ExportPanel(session)
     for page in (evaluate, export):
         qtbot.addWidget(page)
         assert page.runs.count() == 0  # the default runs folder is empty
-    runs_parent = {"folder": None}  # stands for TrainPanel.runs_parent
+    session.runs_folder = runs  # a project was opened
     for page in (evaluate, export):
-        page.set_runs_source(lambda: runs_parent["folder"])
-        assert page.runs.count() == 0
-    runs_parent["folder"] = runs  # a project was opened ...
-    for page in (evaluate, export):
-        page.set_runs_source(lambda: runs_parent["folder"])  # ... and projectChanged told the page
         assert {r.path for r in page.runs.runs} == {first, second}
         assert page.runs.count() == 2 and page.current_run() is not None
     assert evaluate.compare.count() == 3  # (no comparison) and both runs
     assert evaluate.evaluate_button.isEnabled() and export.export_button.isEnabled()
+    session.run = first  # chosen on another page: both pages show it
+    assert evaluate.current_run().path == first == export.current_run().path
+    export.runs.setCurrentIndex(export.runs.findData(str(second)))  # chosen here: the session follows
+    assert session.run == second and evaluate.current_run().path == second
     third = copy_run(trained_run, runs / "run-c")  # trained meanwhile: a refresh shows it
     evaluate.refresh_runs()
     export.refresh_runs()
     assert third in {r.path for r in evaluate.runs.runs} and third in {r.path for r in export.runs.runs}
+    session.runs_folder, session.run = None, None  # the project was closed (as ProjectController does)
+    assert evaluate.runs.count() == export.runs.count() == 0
 
 
-def test_main_window_pages_follow_the_open_projects_runs(qtbot, trained_run, tmp_path):
-    from desktop_app.ui.main_window import MainWindow
-
-    runs = tmp_path / "project" / "runs"
-    expected = {copy_run(trained_run, runs / "run-a"), copy_run(trained_run, runs / "run-b")}
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.train_panel.runs_parent = runs  # what ProjectController does before projectChanged
-    window.projects.projectChanged.emit(None)
-    assert {r.path for r in window.evaluate_panel.runs.runs} == expected
-    assert {r.path for r in window.export_panel.runs.runs} == expected
-    window.train_panel.runs_parent = None  # the project was closed
-    window.projects.projectChanged.emit(None)
-    assert window.evaluate_panel.runs.count() == window.export_panel.runs.count() == 0
+def test_a_finished_run_is_shown_and_evaluated(qtbot, trained_run, tmp_path, session):
+    run = copy_run(trained_run, tmp_path / "runs" / "run-a")
+    session.runs_folder = run.parent
+    panel = EvaluatePanel(session)
+    qtbot.addWidget(panel)
+    try:
+        with qtbot.waitSignal(panel.evaluationFinished, timeout=120_000):
+            session.finished_run = FinishedRun(run, stopped=False)  # what the Train page says at the end
+        assert panel.current_run().path == run and (run / RunFolder.EVALUATION).exists()
+    finally:
+        panel.stop_background_work(30_000)
 
 
-def test_a_result_for_another_run_is_not_shown_under_the_run_chosen_now(qtbot, trained_run, tmp_path):
+def test_a_result_for_another_run_is_not_shown_under_the_run_chosen_now(qtbot, trained_run, tmp_path, session):
     runs = tmp_path / "runs"
     first, second = copy_run(trained_run, runs / "run-a"), copy_run(trained_run, runs / "run-b")
-    panel = EvaluatePanel()
+    session.runs_folder = runs
+    panel = EvaluatePanel(session)
     qtbot.addWidget(panel)
     panel.show()
-    panel.set_runs_source(runs)
     panel.runs.setCurrentIndex(panel.runs.findData(str(first)))
     assert panel.current_run().path == first and panel.evaluation is None
     try:
         qtbot.mouseClick(panel.evaluate_button, Qt.MouseButton.LeftButton)
-        task = panel.task
-        assert task is not None and panel.task_run == first
+        assert panel.evaluations.is_running() and panel.task_run == first
         panel.runs.setCurrentIndex(panel.runs.findData(str(second)))  # while run-a is evaluated
         assert not panel.evaluate_button.isEnabled()
-        qtbot.waitUntil(lambda: not task.is_running(), timeout=120_000)
-        qtbot.wait(50)  # the queued result signals
+        qtbot.waitUntil(lambda: not panel.evaluations.is_running(), timeout=120_000)
         assert panel.current_run().path == second
         assert panel.evaluation is None and panel.accuracy_label.text() == "Not evaluated yet."
         assert panel.class_table.rowCount() == 0
         assert "run-a" in panel.status.text()
-        assert (first / "evaluation.json").exists() and not (second / "evaluation.json").exists()
+        assert (first / RunFolder.EVALUATION).exists() and not (second / RunFolder.EVALUATION).exists()
         assert panel.evaluate_button.isEnabled()
         panel.runs.setCurrentIndex(panel.runs.findData(str(first)))  # back to run-a: its saved result
         assert panel.evaluation is not None and panel.evaluation.count > 0
@@ -207,12 +207,12 @@ def test_a_result_for_another_run_is_not_shown_under_the_run_chosen_now(qtbot, t
         panel.stop_background_work(30_000)
 
 
-def test_a_run_without_a_model_says_why_accurately(qtbot, trained_run, tmp_path):
+def test_a_run_without_a_model_says_why_accurately(qtbot, trained_run, tmp_path, session):
     run = copy_run(trained_run, tmp_path / "runs" / "run-a")
-    (run / "model.keras").unlink()
-    panel = EvaluatePanel()
+    RunFolder(run).model_path.unlink()
+    session.runs_folder = tmp_path / "runs"
+    panel = EvaluatePanel(session)
     qtbot.addWidget(panel)
-    panel.set_runs_source(tmp_path / "runs")
     assert "saves its model when its training ends" in panel.status.text()
     assert "still training" in panel.status.text()
     assert not panel.evaluate_button.isEnabled()

@@ -1,13 +1,11 @@
-import pytest
 from PySide6.QtWidgets import QTableWidget
 
 from conftest import make_image_folder
-from desktop_app.core.errors import UserError
-from desktop_app.ui.main_window import STEPS, MainWindow
+from desktop_app.ui.shell.main_window import STEPS, MainWindow
 
 
 def _wait_loaded(qtbot, window, timeout=60000):
-    qtbot.waitUntil(lambda: window.data_panel.index is not None and not window.data_panel.busy.isVisible(),
+    qtbot.waitUntil(lambda: window.session.index is not None and not window.data_panel.busy.isVisible(),
                     timeout=timeout)
 
 
@@ -42,23 +40,24 @@ def test_data_folder_given_on_start(qtbot, tmp_path):
     window = MainWindow(data_folder=str(folder))
     qtbot.addWidget(window)
     _wait_loaded(qtbot, window)
-    assert window.data_panel.index.root == folder
-    assert window.data_panel.path_edit.text() == str(folder)
+    assert window.session.index.root == folder.resolve()
+    assert window.data_panel.path_edit.text() == str(folder.resolve())
 
 
 def test_bad_folder_shows_a_message_and_keeps_running(qtbot, tmp_path):
     window = MainWindow(data_folder=str(tmp_path / "missing"))
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: "does not exist" in window.data_panel.message.text(), timeout=30000)
+    qtbot.waitUntil(lambda: "not there any more" in window.data_panel.message.text(), timeout=30000)
     assert window.data_panel.choose_button.isEnabled()
     window.data_panel.load(None)  # the user can go on
     _wait_loaded(qtbot, window)
     # A bad folder after a good one: the good one is not silently kept for training.
-    window.data_panel.load(str(tmp_path / "missing"))
-    qtbot.waitUntil(lambda: window.data_panel.index is None, timeout=30000)
-    assert window.data_panel.table.rowCount() == 0
-    with pytest.raises(UserError, match="Choose a dataset"):
-        window.training_fields()
+    (tmp_path / "empty").mkdir()
+    window.data_panel.load(str(tmp_path / "empty"))
+    qtbot.waitUntil(lambda: "No images" in window.data_panel.message.text(), timeout=30000)
+    assert window.session.index is None and window.data_panel.table.rowCount() == 0
+    window.train_panel.start()
+    assert "Choose a dataset" in window.train_panel.status.text() and not window.train_panel.is_training()
 
 
 def test_a_folder_dropped_on_the_window_opens_on_the_data_page(qtbot, tmp_path):
@@ -76,5 +75,5 @@ def test_a_folder_dropped_on_the_window_opens_on_the_data_page(qtbot, tmp_path):
                       Qt.KeyboardModifier.NoModifier)
     window.dropEvent(drop)
     assert window.pages.currentWidget() is window.data_panel
-    qtbot.waitUntil(lambda: window.data_panel.index is not None and window.data_panel.index.root == folder,
+    qtbot.waitUntil(lambda: window.session.index is not None and window.session.index.root == folder.resolve(),
                     timeout=30_000)

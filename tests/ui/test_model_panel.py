@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop_app.core.model_builder import HeadSpec
-from desktop_app.ui.model_panel import ModelPanel
+from desktop_app.core.data.scan import scan_folder
+from desktop_app.core.session import ModelSettings
+from desktop_app.ui.pages.model import ModelPanel
+from conftest import make_image_folder
 
 BUILD_TIMEOUT_MS = 120_000
 
@@ -27,20 +28,23 @@ def _counts(panel: ModelPanel) -> tuple[int, ...]:
 
 
 def _wait_built(qtbot, panel: ModelPanel) -> None:
-    qtbot.waitUntil(lambda: panel._summary is not None and not panel._build_task.is_running()
-                    and not panel._dirty and panel.busy.isHidden(), timeout=BUILD_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: panel._summary is not None and not panel.builds.is_running()
+                    and panel.busy.isHidden(), timeout=BUILD_TIMEOUT_MS)
 
 
 def _wait_weights(qtbot, panel: ModelPanel) -> None:
-    # Task.finished is queued to this thread, so it cannot fire before we wait for it.
-    qtbot.waitSignal(panel._weights_task.finished, timeout=60_000).wait()
+    qtbot.waitUntil(lambda: not panel.weights_work.is_running(), timeout=60_000)
+
+
+def _three_classes(tmp_path):
+    return scan_folder(make_image_folder(tmp_path / "data", per_class=2, size=8))
 
 
 @pytest.fixture
-def panel(qtbot, keras_home):
-    panel = ModelPanel()
+def panel(qtbot, keras_home, session, tmp_path):
+    session.index = _three_classes(tmp_path)
+    panel = ModelPanel(session)
     qtbot.addWidget(panel)
-    panel.set_class_count(3)
     panel.base_combo.setCurrentIndex(panel.base_combo.findData("mobilenet"))
     panel.alpha_combo.setCurrentIndex(panel.alpha_combo.findData(0.25))
     panel.size_spin.setValue(64)
@@ -67,8 +71,10 @@ def test_tree_filter_and_unfreeze(qtbot, panel):
     assert "conv_dw_1 (DepthwiseConv2D)" not in rows and "predictions (Dense)" not in rows
 
     # Move the control: the top 5 layers hold conv_pw_13 and BatchNorm layers (which stay frozen).
+    assert not panel.preview_check.isChecked()  # the tree shows the model as it starts
     panel.unfreeze_slider.setValue(5)
-    assert panel.unfreeze_spin.value() == 5
+    assert panel.unfreeze_spin.value() == 5 == panel.session.training.unfreeze_layers
+    assert panel.preview_check.isChecked()  # moving the control shows what fine-tuning trains
     _, trainable_after, frozen_after = _counts(panel)
     assert trainable_after == trainable + 256 * 256  # conv_pw_13's kernel, no bias; BN not counted
     assert frozen_after == frozen - 256 * 256
@@ -84,24 +90,41 @@ def test_tree_filter_and_unfreeze(qtbot, panel):
     tree.view.setCurrentIndex(tree.index_of("conv_pw_12"))
     qtbot.mouseClick(panel.cut_button, Qt.MouseButton.LeftButton)
     names = [node.name for node in panel._summary.root.find("base_model").children]
-    assert panel.unfreeze_layers == len(names) - names.index("conv_pw_12")
-    panel.unfreeze_spin.setValue(0)
+    assert panel.session.training.unfreeze_layers == len(names) - names.index("conv_pw_12")
+    assert panel.unfreeze_spin.value() == panel.session.training.unfreeze_layers
+    panel.preview_check.setChecked(False)
     assert _counts(panel)[1] == trainable
 
 
-def test_settings_make_the_model_spec(qtbot, panel):
+def test_controls_write_the_session(qtbot, panel):
     panel.pooling_combo.setCurrentIndex(1)
     panel.dropout_spin.setValue(0.2)
     panel.hidden_spin.setValue(64)
     panel.unfreeze_spin.setValue(7)
-    spec = panel.model_spec()
-    assert (spec.n_classes, spec.backbone, spec.alpha, spec.img_size, spec.weights) == (3, "mobilenet", 0.25, 64, "imagenet")
-    assert spec.head == HeadSpec("max", 0.2, 64) and panel.unfreeze_layers == 7
+    assert panel.session.model == ModelSettings("mobilenet", 0.25, 64, "imagenet", "max", 0.2, 64)
+    assert panel.session.training.unfreeze_layers == 7 and panel.n_classes == 3
     _wait_built(qtbot, panel)  # the head change rebuilt the tree
     assert "hidden (Dense)" in panel.tree.visible_rows()
     panel.no_weights_radio.setChecked(True)
-    assert panel.model_spec().weights is None and panel.weights_warning.isVisibleTo(panel)
+    assert panel.session.model.weights is None and panel.weights_warning.isVisibleTo(panel)
     assert not panel.download_button.isEnabled()
+
+
+def test_the_session_drives_the_page_and_a_new_base_keeps_what_still_fits(qtbot, panel):
+    panel.session.model = ModelSettings("mobilenet_v2", 0.5, 96, None, "max")
+    assert panel.base_combo.currentData() == "mobilenet_v2" and panel.alpha_combo.currentData() == 0.5
+    assert panel.size_spin.value() == 96 and panel.pooling_combo.currentData() == "max"
+    assert panel.no_weights_radio.isChecked()
+    _wait_built(qtbot, panel)
+    assert "MobileNetV2 at 96 px" in panel.status.text()
+    panel.base_combo.setCurrentIndex(panel.base_combo.findData("mobilenet"))  # 0.5 is a MobileNet width too
+    assert (panel.session.model.backbone, panel.session.model.alpha, panel.session.model.img_size) == (
+        "mobilenet", 0.5, 96)
+    panel.base_combo.setCurrentIndex(panel.base_combo.findData("resnet50_v2"))  # no widths: none kept
+    assert panel.session.model.alpha is None and not panel.alpha_combo.isEnabled()
+    assert panel.session.model.img_size == 96
+    panel.session.update("training", learning_rate=0.01)
+    assert "0.001 (10x lower than 0.01)" in panel.lr_label.text()
 
 
 def test_weights_import_and_offline_download(qtbot, panel, shared_weights, keras_home, monkeypatch):
@@ -116,20 +139,19 @@ def test_weights_import_and_offline_download(qtbot, panel, shared_weights, keras
     _wait_weights(qtbot, panel)
     assert "does not fit MobileNet (width 0.5)" in panel.weights_message.text()
 
-    def refuse(*args, **kwargs):
-        raise OSError("network disabled by the test")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    # The download runs in the engine process: send it to a port where nothing listens.
+    monkeypatch.setenv("TRANSFER_STUDIO_WEIGHTS_MIRROR", "http://127.0.0.1:9/")
     qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
     _wait_weights(qtbot, panel)
     assert "network is not reachable" in panel.weights_message.text()
     assert panel.download_button.isEnabled() and not panel.weights_progress.isVisible()
 
 
-def test_screenshot_of_the_default_model(qtbot, keras_home, tmp_path):
-    panel = ModelPanel()
+def test_screenshot_of_the_default_model(qtbot, keras_home, tmp_path, session):
+    session.index = scan_folder(make_image_folder(tmp_path / "data", per_class=1, size=8, classes={
+        f"c{i}": (i * 20, 0, 0) for i in range(10)}))
+    panel = ModelPanel(session)
     qtbot.addWidget(panel)
-    panel.set_class_count(10)
     panel.resize(1400, 900)
     panel.show()
     _wait_built(qtbot, panel)

@@ -8,19 +8,27 @@ import shutil
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from desktop_app.core.augmentation import AugmentationSpec
+from conftest import wait_for_dataset
+from desktop_app.core.augment.spec import AugmentationSpec
 from desktop_app.core.project import PROJECT_FILE, open_project
-from desktop_app.ui import project_controller
-from desktop_app.ui.main_window import MainWindow
+from desktop_app.core.runs import RunFolder
+from desktop_app.core.session import FinishedRun, TrainingConfig
+from desktop_app.ui.shell import project_controller
+from desktop_app.ui.shell.main_window import MainWindow
 
 
 @pytest.fixture
 def window(qtbot, image_folder):
     w = MainWindow(data_folder=str(image_folder))
     qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: w.data_panel.index is not None and w.data_panel.index.validated, timeout=15000)
+    wait_for_dataset(qtbot, w.session, 15000)
     w.projects.set_autosave(True)
     return w
+
+
+def _wait_for_folder(qtbot, w, folder) -> None:
+    qtbot.waitUntil(lambda: w.session.index is not None and w.session.index.root == folder.resolve()
+                    and not w.data_panel.loader.is_running(), timeout=15000)
 
 
 def _set_everything(w: MainWindow, variant: int) -> None:
@@ -28,7 +36,7 @@ def _set_everything(w: MainWindow, variant: int) -> None:
     w.data_panel.subset_buttons[10.0 if variant else 1.0].click()
     w.data_panel.val_spin.setValue(30 if variant else 15)
     w.data_panel.seed_spin.setValue(7 if variant else 8)
-    w.augment_panel.set_spec(AugmentationSpec.preset("strong" if variant else "none"))
+    w.augment_panel.preset_buttons["strong" if variant else "none"].click()
     m = w.model_panel
     m.base_combo.setCurrentIndex(m.base_combo.findData("mobilenet" if variant else "mobilenet_v2"))
     m.alpha_combo.setCurrentIndex(m.alpha_combo.findData(0.5 if variant else 0.35))
@@ -37,7 +45,6 @@ def _set_everything(w: MainWindow, variant: int) -> None:
     m.dropout_spin.setValue(0.3 if variant else 0.1)
     m.hidden_spin.setValue(64 if variant else 0)
     (m.no_weights_radio if variant else m.imagenet_radio).setChecked(True)
-    m.set_unfreeze_layers(12 if variant else 3)
     t = w.train_panel
     t.epochs.setValue(3 if variant else 9)
     t.batch_size.setValue(8 if variant else 64)
@@ -59,25 +66,24 @@ def test_save_change_open_restores_every_setting(window, qtbot, tmp_path, image_
     assert not w.isWindowModified()
     on_disk = open_project(tmp_path / "lesson").settings
     assert on_disk == saved
-    assert on_disk.dataset.path == str(image_folder.resolve())
+    assert on_disk.dataset.folder == image_folder.resolve()
+    assert saved.augmentation == AugmentationSpec.preset("strong") and saved.training.unfreeze_layers == 20
 
     w.projects.set_autosave(False)
     _set_everything(w, 0)
     other = tmp_path / "other-photos"
     shutil.copytree(image_folder, other)
     w.data_panel.load(str(other))
-    qtbot.waitUntil(lambda: w.data_panel.index is not None and w.data_panel.index.root == other
-                    and not w.data_panel.is_loading(), timeout=15000)
+    _wait_for_folder(qtbot, w, other)
     assert w.projects.collect() != saved
     assert w.isWindowModified()
 
     assert w.projects.open_project(tmp_path / "lesson", ask_first=False)
-    qtbot.waitUntil(lambda: w.data_panel.index is not None and w.data_panel.index.root == image_folder.resolve()
-                    and not w.data_panel.is_loading(), timeout=15000)
+    _wait_for_folder(qtbot, w, image_folder)
     assert w.projects.collect() == saved
     assert w.data_panel.subset_buttons[10.0].isChecked()
-    assert w.model_panel.unfreeze_layers == 12
-    assert w.train_panel.optimizer.currentData() == "sgd"
+    assert w.train_panel.unfreeze.value() == 20 and w.augment_panel.preset_buttons["strong"].isChecked()
+    assert w.train_panel.optimizer.currentData() == "sgd" and w.model_panel.size_spin.value() == 128
     assert not w.isWindowModified()
 
 
@@ -90,17 +96,15 @@ def test_autosave_writes_settings_shortly_after_a_change(window, qtbot, tmp_path
     assert not w.isWindowModified()
 
 
-def test_runs_of_the_project_show_on_the_train_page(window, tmp_path):
+def test_runs_of_the_project_show_on_the_train_page(window, qtbot, tmp_path):
     w = window
     assert w.projects.save_as(tmp_path / "p")
-    run = tmp_path / "p" / "runs" / "2025-01-01_mobilenet"
-    run.mkdir(parents=True)
-    (run / "config.json").write_text(json.dumps({"data": "x", "out": str(run)}))
-    (run / "history.json").write_text(json.dumps([{"epoch": 1, "phase": "feature_extraction", "loss": 1.0,
-                                                   "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4}]))
+    run = _fake_run(tmp_path / "p" / "runs" / "2025-01-01_mobilenet")
     assert w.projects.open_project(tmp_path / "p", ask_first=False)
-    assert w.train_panel.run_dir == run.resolve()
-    assert w.train_panel.runs_parent == tmp_path / "p" / "runs"
+    assert w.train_panel.run_dir == run.resolve() == w.session.run
+    assert w.session.runs_folder == tmp_path / "p" / "runs"
+    assert w.train_panel.curves.epoch_count() == 1
+    wait_for_dataset(qtbot, w.session)
     assert w.train_panel.config().out.parent == tmp_path / "p" / "runs"  # new runs go into the project
 
 
@@ -147,8 +151,7 @@ def test_missing_dataset_asks_to_locate_it(window, qtbot, tmp_path, image_folder
     w.projects.ask_locate = lambda missing: asked.append(missing) or moved
     assert w.projects.open_project(tmp_path / "p", ask_first=False)
     assert asked == [str(image_folder.resolve())]
-    qtbot.waitUntil(lambda: w.data_panel.index is not None and w.data_panel.index.root == moved.resolve()
-                    and not w.data_panel.is_loading(), timeout=15000)
+    _wait_for_folder(qtbot, w, moved)
     assert open_project(tmp_path / "p").dataset_path() == moved.resolve()
 
 
@@ -162,7 +165,7 @@ def test_missing_dataset_left_for_later_is_reported_not_a_crash(window, tmp_path
     # The project keeps pointing at the folder until the user chooses another one.
     w.train_panel.epochs.setValue(8)
     w.projects.save()
-    assert open_project(tmp_path / "p").settings.dataset.path == str(image_folder.resolve())
+    assert open_project(tmp_path / "p").settings.dataset.folder == image_folder.resolve()
 
 
 def test_opening_a_broken_project_shows_a_message(window, tmp_path, monkeypatch):
@@ -183,10 +186,11 @@ def test_recent_projects_menu_lists_saved_projects(window, tmp_path):
 
 
 def _fake_run(folder):
-    folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps({"data": "x", "out": str(folder)}))
-    (folder / "history.json").write_text(json.dumps([{"epoch": 1, "phase": "feature_extraction", "loss": 1.0,
-                                                      "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4}]))
+    run = RunFolder(folder)
+    run.create()
+    run.write_config(TrainingConfig.of(folder.parent / "photos", folder))
+    run.write_history([{"epoch": 1, "phase": "feature_extraction", "loss": 1.0, "accuracy": 0.5, "val_loss": 1.1,
+                        "val_accuracy": 0.4}])
     return folder
 
 
@@ -197,9 +201,8 @@ def test_finished_run_is_recorded_without_saving_unsaved_edits(window, tmp_path)
     w.train_panel.epochs.setValue(17)
     assert w.isWindowModified()
     file = tmp_path / "p" / PROJECT_FILE
-    # What TrainPanel.runFinished reaches when training ends (a real emit would also load the run
-    # into the Evaluate and Export pages).
-    w.projects._run_finished(_fake_run(tmp_path / "p" / "runs" / "r1"))
+    # What the Train page says when training ends.
+    w.session.finished_run = FinishedRun(_fake_run(tmp_path / "p" / "runs" / "r1"), stopped=False)
     data = json.loads(file.read_text())
     assert data["training"]["epochs"] == 5  # the edit is still unsaved...
     assert data["runs"] == ["runs/r1"]  # ...but the run is in the project
@@ -208,7 +211,7 @@ def test_finished_run_is_recorded_without_saving_unsaved_edits(window, tmp_path)
     # Closed during training, changes discarded; then training winds down and the run ends.
     w.show()
     assert w.close()  # conftest answers "Discard"
-    w.projects._run_finished(_fake_run(tmp_path / "p" / "runs" / "r2"))
+    w.session.finished_run = FinishedRun(_fake_run(tmp_path / "p" / "runs" / "r2"), stopped=False)
     data = json.loads(file.read_text())
     assert data["training"]["epochs"] == 5
     assert data["runs"] == ["runs/r1", "runs/r2"]
@@ -240,8 +243,6 @@ def test_autosave_that_fails_on_close_asks_instead_of_losing_the_work(window, mo
 def test_another_dataset_marks_the_project_modified_at_once(window, qtbot, monkeypatch, tmp_path, image_folder,
                                                            locate_later):
     w = window
-    # datasetChanged may arrive while the loading task still counts as running: make that certain.
-    monkeypatch.setattr(w.data_panel, "is_loading", lambda: True)
     other = tmp_path / "other-photos"
     shutil.copytree(image_folder, other)
     assert w.projects.save_as(tmp_path / "p")
@@ -250,12 +251,11 @@ def test_another_dataset_marks_the_project_modified_at_once(window, qtbot, monke
         w.projects.ask_locate = lambda missing: None
     assert w.projects.open_project(tmp_path / "p", ask_first=False)
     assert not w.isWindowModified()
-    seen = []  # connected after the controller, so it sees the state right after datasetChanged
-    w.data_panel.datasetChanged.connect(
-        lambda index: seen.append((index.root, w.isWindowModified(), w.projects._timer.isActive())))
+    seen = []  # connected after the controller, so it sees the state right after the choice
+    w.session.events.dataset.connect(
+        lambda choice: seen.append((choice.folder, w.isWindowModified(), w.projects._timer.isActive())))
     w.data_panel.load(str(other))
-    qtbot.waitUntil(lambda: any(root == other for root, *_ in seen), timeout=15000)
-    assert seen[-1] == (other, True, True)
+    assert seen[-1] == (other.resolve(), True, True)
     file = tmp_path / "p" / PROJECT_FILE
-    qtbot.waitUntil(lambda: json.loads(file.read_text())["dataset"]["path"] == str(other.resolve()), timeout=5000)
+    qtbot.waitUntil(lambda: json.loads(file.read_text())["dataset"]["folder"] == str(other.resolve()), timeout=5000)
     assert not w.isWindowModified()

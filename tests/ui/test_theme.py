@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QPalette
 
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.theme import DARK, LIGHT, PRESENTATION_SCALE, SYSTEM, THEME_KEY, ThemeManager, scale_points
+from desktop_app.ui.shell.main_window import MainWindow
+from desktop_app.ui.shell.theme import DARK, LIGHT, PRESENTATION_SCALE, SYSTEM, THEME_KEY, ThemeManager, scale_points
 
 
 @pytest.fixture

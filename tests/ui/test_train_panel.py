@@ -1,44 +1,46 @@
-"""The Train page: a real (tiny) training run through the worker thread."""
+"""The Train page: a real (tiny) training run in its own process, fed by the page's settings."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from conftest import make_image_folder
-from desktop_app.core.augmentation import AugmentationSpec
-from desktop_app.core.errors import UserError
-from desktop_app.ui.train_panel import TrainPanel, format_seconds
+from conftest import make_image_folder, wait_for_dataset
+from desktop_app.core.augment.spec import AugmentationSpec
+from desktop_app.core.data.scan import scan_folder
+from desktop_app.core.data.validate import validate_index
+from desktop_app.core.runs import RunFolder
+from desktop_app.core.session import ModelSettings
+from desktop_app.ui.pages.train import TrainPanel, format_seconds
 
 
 @pytest.fixture
-def panel(qtbot, tmp_path):
+def panel(qtbot, tmp_path, session):
     folder = make_image_folder(tmp_path / "data", per_class=8)
-    fields = dict(data=folder, backbone="mobilenet", alpha=0.25, weights=None, img_size=32,
-                  augmentation=AugmentationSpec())
-    panel = TrainPanel(config_source=lambda: dict(fields))
-    panel.fields = fields
+    session.index = validate_index(scan_folder(folder))
+    session.model = ModelSettings("mobilenet", 0.25, 32, weights=None)
+    session.augmentation = AugmentationSpec()
+    session.runs_folder = tmp_path / "runs"
+    panel = TrainPanel(session)
     qtbot.addWidget(panel)
     panel.resize(1100, 700)
     panel.show()
     panel.batch_size.setValue(4)
     yield panel
-    panel.stop_background_work(30_000)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_training(), timeout=60_000)
 
 
 def _wait_idle(qtbot, panel, timeout=180_000):
-    qtbot.waitUntil(lambda: panel.task is not None and not panel.task.is_running()
-                    and panel.start_button.isEnabled(), timeout=timeout)
+    qtbot.waitUntil(lambda: not panel.is_training() and panel.start_button.isEnabled(), timeout=timeout)
 
 
 def test_one_tiny_epoch_fills_curves_and_checkpoints(qtbot, panel):
     panel.epochs.setValue(1)
-    finished = []
-    panel.runFinished.connect(finished.append)
-    qtbot.mouseClick(panel.start_button, qtbot_button())
-    assert panel.stop_button.isEnabled() and not panel.start_button.isEnabled()
-    qtbot.waitUntil(lambda: bool(finished), timeout=180_000)
+    panel.learning_rate.setValue(0.002)
+    assert panel.session.training.epochs == 1 and panel.session.training.learning_rate == 0.002
+    with qtbot.waitSignal(panel.session.events.finished_run, timeout=180_000) as finished:
+        qtbot.mouseClick(panel.start_button, qtbot_button())
+        assert panel.stop_button.isEnabled() and not panel.start_button.isEnabled()
     _wait_idle(qtbot, panel)
 
     assert panel.curves.epoch_count() == 1
@@ -46,9 +48,15 @@ def test_one_tiny_epoch_fills_curves_and_checkpoints(qtbot, panel):
     assert panel.checkpoints.rowCount() == 2
     kinds = {panel.checkpoints.item(r, 0).text() for r in range(2)}
     assert kinds == {"best", "last"}
-    run = finished[0]
-    assert (run / "model.keras").exists()
-    assert json.loads((run / "history.json").read_text())[0]["epoch"] == 1
+    run = RunFolder(finished.args[0].path)
+    assert run.path.parent == panel.session.runs_folder and run.has_model()
+    assert panel.session.run == run.path
+    # The run trained with what the page showed.
+    config = run.read_config()
+    assert config.training == panel.session.training and config.model == panel.session.model
+    assert config.data == panel.session.index.root
+    (row,) = run.read_history()
+    assert row["epoch"] == 1 and row["learning_rate"] == 0.002
     assert "Finished" in panel.status.text()
     assert "Fast mode" in panel.mode_label.text()
 
@@ -57,13 +65,12 @@ def test_stop_then_resume_continues_the_timeline(qtbot, panel):
     panel.epochs.setValue(40)
     panel.fast.setChecked(False)
     seen = []
-    panel.task = None
 
     def stop_after_first_epoch():
         if panel.curves.epoch_count() >= 1 and not seen:
             seen.append(True)
             qtbot.mouseClick(panel.stop_button, qtbot_button())
-        return panel.task is not None and not panel.task.is_running()
+        return bool(seen) and not panel.is_training()
 
     panel.start()
     qtbot.waitUntil(stop_after_first_epoch, timeout=180_000)
@@ -72,25 +79,34 @@ def test_stop_then_resume_continues_the_timeline(qtbot, panel):
     assert 1 <= done < 40
     assert "Stopped" in panel.status.text()
 
-    first_task = panel.task
+    first = panel.training
     panel.resume()
-    assert panel.task is not first_task
+    assert panel.training is not first and panel.is_training()
     qtbot.waitUntil(lambda: panel.curves.epoch_count() > done, timeout=180_000)
     panel.stop()
     _wait_idle(qtbot, panel)
-    epochs = [row["epoch"] for row in json.loads((panel.run_dir / "history.json").read_text())]
+    epochs = [row["epoch"] for row in RunFolder(panel.session.run).read_history()]
     assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) > done
 
 
-def test_missing_dataset_is_a_message(qtbot):
-    def no_data():
-        raise UserError("Choose a dataset on the Data page first.")
-
-    panel = TrainPanel(config_source=no_data)
+def test_missing_dataset_is_a_message(qtbot, session):
+    panel = TrainPanel(session)
     qtbot.addWidget(panel)
     panel.start()
     assert "Choose a dataset" in panel.status.text()
-    assert panel.task is None
+    assert panel.training is None
+
+
+def test_the_session_drives_the_settings(qtbot, panel):
+    panel.session.update("training", epochs=7, fine_tune=True, fine_tune_epochs=3, unfreeze_layers=12,
+                         fine_tune_learning_rate=0.00005, optimizer="sgd", fast=False)
+    assert (panel.epochs.value(), panel.fine_tune_epochs.value(), panel.unfreeze.value()) == (7, 3, 12)
+    assert panel.fine_tune_box.isChecked() and panel.optimizer.currentData() == "sgd" and not panel.fast.isChecked()
+    assert panel.fine_tune_lr.value() == pytest.approx(0.00005)
+    panel.fine_tune_lr.setValue(0.0)
+    assert panel.session.training.fine_tune_learning_rate is None  # "automatic"
+    panel.quick_button.click()
+    assert panel.session.split.subset_percent == 10.0 and panel.session.training.epochs == 5
 
 
 def test_time_is_said_in_words():
@@ -106,17 +122,15 @@ def qtbot_button():
 
 
 def test_closing_the_window_during_training_stops_it_and_keeps_the_checkpoint(qtbot, tmp_path):
-    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.shell.main_window import MainWindow
 
     folder = make_image_folder(tmp_path / "data", per_class=8)
     window = MainWindow(data_folder=str(folder))
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.data_panel.index is not None and not window.data_panel.is_loading(),
-                    timeout=60_000)
-    fields = dict(data=folder, backbone="mobilenet", alpha=0.25, weights=None, img_size=32,
-                  augmentation=AugmentationSpec())
-    window.train_panel.config_source = lambda: dict(fields)
+    wait_for_dataset(qtbot, window.session)
+    window.session.model = ModelSettings("mobilenet", 0.25, 32, weights=None)
+    window.session.augmentation = AugmentationSpec()
     window.train_panel.epochs.setValue(500)
     window.train_panel.batch_size.setValue(4)
     window.train_panel.fast.setChecked(False)
@@ -125,9 +139,9 @@ def test_closing_the_window_during_training_stops_it_and_keeps_the_checkpoint(qt
     assert not window.close()  # not yet: training winds down first, the window stays responsive
     assert window.isVisible()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=60_000)
-    run = window.train_panel.run_dir
-    history = json.loads((run / "history.json").read_text())
+    run = RunFolder(window.session.run)
+    history = run.read_history()
     assert 1 <= len(history) < 500
     import keras
 
-    keras.saving.load_model(run / "checkpoints" / "last.keras")
+    keras.saving.load_model(run.checkpoint_path("last"))

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from desktop_app.core.report import cell_colour
+from desktop_app.core.export.report import cell_colour
 from desktop_app.ui.widgets.thumbnail_grid import ThumbnailGrid, ThumbnailModel, decode_thumbnail
 
 THUMB_SIDE = 72  # the thumbnail beside each prediction

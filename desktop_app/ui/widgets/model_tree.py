@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
-from desktop_app.core.summary import ModelSummary, SummaryNode
+from desktop_app.core.model.summary import ModelSummary, SummaryNode
 
 COLUMNS = ("Layer (type)", "Output shape", "Param #", "Trainable")
 TREE_POINT_SIZE = 13  # readable from the back of a classroom on a projector

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
-from desktop_app.core.runs import RunInfo, list_checkpoints, list_runs, read_run
+from desktop_app.core.runs import RunInfo, list_runs, read_run
 
 # Where the runs are: a folder, or a callable returning one (read at each refresh);
 # None means the default runs folder (``runs.runs_dir()``).
@@ -16,10 +16,10 @@ RunsSource = Path | Callable[[], Path | None] | None
 
 
 def no_model_text(run: RunInfo) -> str:
-    """Why a run has no ``model.keras``, and what to do about it."""
+    """Why a run has no model yet, and what to do about it."""
     why = ("This run has no model yet: a run saves its model when its training ends. If it is still "
            "training, wait until it finishes")
-    if list_checkpoints(run.path):
+    if run.folder.checkpoints():
         return why + "; otherwise restore one of its checkpoints on the Train page."
     return why + "; a run stopped before its first epoch ended has nothing to use."
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QListView, QWidget
 
 from PIL import Image
 
-from desktop_app.core.images import open_rgb
+from desktop_app.core.data.images import open_rgb
 
 THUMB_SIDE = 112
 MAX_QUEUED = 400  # requests beyond this are for pictures long scrolled past: dropped

@@ -1,0 +1,1 @@
+"""The Export step: model formats checked in their own runtimes, the model card, the lab report."""

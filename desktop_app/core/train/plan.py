@@ -1,0 +1,72 @@
+"""What a training run will do, decided without TensorFlow: fast mode or not, how a
+fine-tuning continues a run, where a resume starts, and what a run reports at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_app.core.runs import RunFolder
+from desktop_app.core.session import FINE_TUNING, TrainingConfig
+
+METRIC_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@dataclass
+class TrainingResult:
+    run_dir: Path
+    history: list[dict]
+    metrics: dict
+    stopped_early: bool
+
+
+def fast_mode_decision(config: TrainingConfig) -> tuple[bool, str]:
+    """Whether feature extraction runs in fast mode, and why, in words for the Train page."""
+    if not config.training.fast:
+        return False, "Fast mode is switched off: every epoch runs the images through the whole model."
+    if not config.augmentation.is_identity:
+        return False, ("Standard mode: augmentation is on, so every epoch needs freshly changed images "
+                       "to go through the base.")
+    return True, ("Fast mode: the base is frozen and augmentation is off, so the base looks at each image "
+                  "once and the head trains on what it saw.")
+
+
+def history_at_checkpoint(history: list[dict], checkpoint_row: dict | None) -> list[dict]:
+    """The history as it was when the last checkpoint was written.
+
+    A crash can fall between writing history.json and publishing last.keras (either
+    order): resuming must continue from the checkpoint, so the history is cut back to
+    it, or completed with the row the checkpoint recorded.
+    """
+    if checkpoint_row is None:
+        return history
+    epoch = checkpoint_row["epoch"]
+    rows = [row for row in history if row["epoch"] <= epoch]
+    if not rows or rows[-1]["epoch"] < epoch:
+        rows.append(checkpoint_row)
+    return rows
+
+
+def plan_fine_tuning(
+    run_dir: Path, more_epochs: int, unfreeze_layers: int | None = None, learning_rate: float | None = None
+) -> dict:
+    """Changes to a run's training settings that make ``TrainingJob.resume`` fine-tune
+    ``more_epochs`` more epochs.
+
+    A feature-extraction phase that was stopped early ends where it stopped; a run
+    that was fine-tuned before goes on fine-tuning. The CLI and the Train page share this.
+    """
+    run = RunFolder(run_dir)
+    config = run.read_config()
+    history = run.read_history()
+    tuned = sum(1 for row in history if row.get("phase") == FINE_TUNING)
+    changes: dict = {
+        "epochs": min(len(history) - tuned, config.training.epochs),
+        "fine_tune": True,
+        "fine_tune_epochs": tuned + more_epochs,
+    }
+    if unfreeze_layers is not None:
+        changes["unfreeze_layers"] = unfreeze_layers
+    if learning_rate is not None:
+        changes["fine_tune_learning_rate"] = learning_rate
+    return changes

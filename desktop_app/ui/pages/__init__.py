@@ -1,0 +1,1 @@
+"""One page per workflow step. Pages show the session and never import each other."""
