@@ -83,6 +83,8 @@ FLAGS: tuple[Flag, ...] = (
     flag("--batch-size", "training.batch_size", "images per training step", type=int),
     flag("--lr", "training.learning_rate", "learning rate for feature extraction", type=float),
     flag("--optimizer", "training.optimizer", "optimizer", choices=sorted(OPTIMIZERS)),
+    flag("--label-smoothing", "training.label_smoothing", "spread this share of each label over the other "
+         "classes, so the model is not pushed to be 100 %% sure", type=float, metavar="SHARE"),
     flag("--fast", "training.fast", "compute the frozen base's features once and train the head on them, "
          "when augmentation is off", action=argparse.BooleanOptionalAction),
     flag("--unfreeze", "training.unfreeze_layers",

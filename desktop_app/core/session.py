@@ -90,6 +90,7 @@ class TrainingSettings:
     batch_size: int = 32
     learning_rate: float = 1e-3
     optimizer: str = "adam"
+    label_smoothing: float = 0.0  # part of each one-hot label spread over the other classes
     fast: bool = True  # cached features whenever the base is frozen and nothing is augmented
     fine_tune: bool = False
     fine_tune_epochs: int = 5

@@ -146,3 +146,33 @@ def test_efficientnet_v2_b0_summary_counts_match_the_reference_notebook(tmp_path
     assert "Total params: 5,932,122" in summary
     assert "Trainable params: 12,810" in summary
     assert "Non-trainable params: 5,919,312" in summary
+
+
+def test_every_setting_flag_reaches_the_runs_config():
+    """One table of flags, one session field each: what is given lands in the config."""
+    from desktop_app.cli import build_parser
+    from desktop_app.cli.settings_flags import FLAGS
+    from desktop_app.cli.train import new_run_config
+
+    args = build_parser().parse_args([
+        "train", "data", "--out", "run", "--base", "mobilenet", "--alpha", "0.5", "--weights", "none",
+        "--img-size", "96", "--pooling", "max", "--dropout", "0.2", "--hidden-units", "8", "--subset", "10",
+        "--val-split", "0.3", "--seed", "5", "--epochs", "3", "--batch-size", "8", "--lr", "0.01",
+        "--optimizer", "sgd", "--label-smoothing", "0.1", "--no-fast", "--unfreeze", "4", "--fine-tune-lr", "0.002",
+        "--fine-tune-epochs", "2", "--no-augment",
+    ])
+    config = new_run_config(args)
+    given = {f.setting for f in FLAGS}
+    values = {f"{section}.{name}": value for section in ("split", "model", "training")
+              for name, value in vars(getattr(config, section)).items()}
+    assert given <= set(values)  # every flag names a real setting
+    assert values["model.weights"] is None and values["training.label_smoothing"] == 0.1
+    assert (values["model.backbone"], values["model.alpha"], values["model.img_size"]) == ("mobilenet", 0.5, 96)
+    assert values["training.fast"] is False and values["training.fine_tune"] is True
+    assert config.augmentation.is_identity
+    # Not given: the session's own defaults.
+    defaults = new_run_config(build_parser().parse_args(["train", "data", "--out", "run"]))
+    from desktop_app.core.session import Settings
+
+    assert (defaults.model, defaults.training, defaults.split) == (Settings().model, Settings().training,
+                                                                   Settings().split)

@@ -264,3 +264,11 @@ def test_unwritable_checkpoint_stops_with_a_message_and_keeps_earlier_ones(tmp_p
     assert not any(isinstance(e, Finished) for e in events)
     keras.saving.load_model(run / "checkpoints" / "last.keras")
     assert [e.epoch for e in events if isinstance(e, CheckpointSaved) and e.kind == "last"] == [1]
+
+
+def test_label_smoothing_reaches_the_loss(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=4)
+    run = tmp_path / "run"
+    TrainingJob(tiny_config(data, run, epochs=1, label_smoothing=0.3)).run()
+    model = keras.saving.load_model(run / "checkpoints" / "last.keras")
+    assert model.loss.get_config()["label_smoothing"] == pytest.approx(0.3)

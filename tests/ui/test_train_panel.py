@@ -105,6 +105,8 @@ def test_the_session_drives_the_settings(qtbot, panel):
     assert panel.fine_tune_lr.value() == pytest.approx(0.00005)
     panel.fine_tune_lr.setValue(0.0)
     assert panel.session.training.fine_tune_learning_rate is None  # "automatic"
+    panel.label_smoothing.setValue(0.1)
+    assert panel.session.training.label_smoothing == 0.1
     panel.quick_button.click()
     assert panel.session.split.subset_percent == 10.0 and panel.session.training.epochs == 5
 

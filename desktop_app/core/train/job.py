@@ -144,7 +144,8 @@ class TrainingJob:
 
     def _compile(self, model, learning_rate: float, optimizer=None) -> None:
         """Every compile of the run: the run's optimizer (or ``optimizer``, to share one) and loss."""
-        compile_classifier(model, learning_rate, optimizer or self.config.training.optimizer)
+        compile_classifier(model, learning_rate, optimizer or self.config.training.optimizer,
+                           label_smoothing=self.config.training.label_smoothing)
 
     def _epoch_row(self, epoch: int) -> dict | None:
         return next((row for row in reversed(self.history) if row["epoch"] == epoch), None)

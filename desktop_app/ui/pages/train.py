@@ -145,6 +145,10 @@ class TrainPanel(StepPage):
                                 "itself and is the usual choice.")
         for label, key in (("Adam (recommended)", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop")):
             self.optimizer.addItem(label, key)
+        self.label_smoothing = named(QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.5, singleStep=0.05),
+                                     "labelSmoothingSpin", "Label smoothing",
+                                     "Tells the model that photos are not 100 % one class: a little of each "
+                                     "label goes to the other classes. 0.1 can help with messy photos; 0 is off.")
         self.fast = named(QCheckBox("Use fast mode when it applies"), "fastCheck", "Fast mode",
                            "With the base frozen and augmentation off, the base looks at each photo once and "
                            "only the head trains: much faster, same result.")
@@ -154,6 +158,7 @@ class TrainPanel(StepPage):
         form.addRow("Batch size", self.batch_size)
         form.addRow("Learning rate", self.learning_rate)
         form.addRow("Optimizer", self.optimizer)
+        form.addRow("Label smoothing", self.label_smoothing)
         form.addRow(self.fast)
         form.addRow(self.quick_button)
         self.quick_button.clicked.connect(self.quick_experiment)
@@ -161,6 +166,7 @@ class TrainPanel(StepPage):
         bind(self.batch_size, self.session, "training.batch_size")
         bind(self.learning_rate, self.session, "training.learning_rate", from_widget=lambda v: round(v, 8))
         bind(self.optimizer, self.session, "training.optimizer")
+        bind(self.label_smoothing, self.session, "training.label_smoothing", from_widget=lambda v: round(v, 2))
         bind(self.fast, self.session, "training.fast")
         return box
 
