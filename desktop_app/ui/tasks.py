@@ -52,13 +52,20 @@ class Engine(QObject):
         self._receivers: dict[int, Callable[[object], None]] = {}
         self._closed = False
         self._deaths_without_answer = 0
-        self.process = EngineProcess(self._arrived.emit, name=name, warm_up=False)
+        self.process = EngineProcess(self._hand_over, name=name, warm_up=False)
         self._warm_up = warm_up
         self._arrived.connect(self._dispatch)
 
     @property
     def warm(self) -> bool:
         return self.info is not None
+
+    def _hand_over(self, message: object) -> None:
+        """On the reader thread: to the GUI thread, unless the window is already gone (exit)."""
+        try:
+            self._arrived.emit(message)
+        except RuntimeError:  # this QObject was deleted: nobody is listening any more
+            pass
 
     def start(self) -> None:
         """Start the process now (in the background: it returns at once)."""
