@@ -48,4 +48,4 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UserError as e:
         print(f"Error: {e}", file=sys.stderr)
-        return 1
+        return e.exit_code

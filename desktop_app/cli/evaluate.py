@@ -24,6 +24,10 @@ def register(commands) -> None:
     evaluate.add_argument("data", nargs="?", metavar="DATA",
                           help="evaluate on this folder instead (its test/ or val/ images if it has them)")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.add_argument("--data", dest="relocated", metavar="FOLDER",
+                          help="where the run's dataset is now, if it was moved")
+    evaluate.add_argument("--class-map", action="append", metavar="OLD=NEW",
+                          help="the class the run knows as OLD is the folder NEW now (renamed)")
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="the top classes of images, with a trained model")
@@ -50,9 +54,13 @@ def register(commands) -> None:
 
 
 def cmd_evaluate(args) -> int:
+    from desktop_app.core.data.split import parse_class_map
     from desktop_app.core.results.evaluation import evaluate_run
 
-    evaluation = evaluate_run(Path(args.run), args.data, report=_print_progress)
+    evaluation = evaluate_run(Path(args.run), args.data, report=_print_progress, relocated=args.relocated,
+                              class_map=parse_class_map(args.class_map))
+    for note in evaluation.notes:
+        print(f"Note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(evaluation.to_dict(include_images=False), indent=2))
         return 0

@@ -21,13 +21,19 @@ def register(commands) -> None:
                        help="folder with one sub-folder per class (or train/ and test/); not needed with --resume")
     train.add_argument("--out", metavar="RUN_DIR", help="folder for the model, history and metrics")
     train.add_argument("--resume", metavar="RUN_DIR",
-                       help="continue a stopped or crashed run from its last checkpoint (its settings are reused)")
+                       help="continue a stopped or crashed run from its last complete epoch; its photos, classes "
+                            "and model stay, and the training options given here (epochs, learning rates, "
+                            "fine-tuning) apply")
+    train.add_argument("--data", dest="relocated", metavar="FOLDER",
+                       help="with --resume: where the run's dataset is now, if it was moved")
+    train.add_argument("--class-map", action="append", metavar="OLD=NEW",
+                       help="with --resume: the class the run knows as OLD is the folder NEW now (renamed)")
     add_setting_flags(train)
     train.add_argument("--fine-tune-epochs", type=int, metavar="M",
                        help="after feature extraction, M more epochs with the top of the base unfrozen "
                             "(default 0); with --resume, M more fine-tuning epochs for that run")
     augment = train.add_mutually_exclusive_group()
-    augment.add_argument("--augment", choices=PRESETS, default="light", help="data-augmentation preset")
+    augment.add_argument("--augment", choices=PRESETS, help="data-augmentation preset (default light)")
     augment.add_argument("--augment-json", metavar="FILE", help="data-augmentation settings saved as JSON")
     augment.add_argument("--no-augment", action="store_true", help="same as --augment none")
     train.set_defaults(func=cmd_train)
@@ -44,7 +50,7 @@ def augmentation_from_args(args):
             return AugmentationSpec.from_json(Path(args.augment_json).read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise UserError(f"Could not read augmentation settings from {args.augment_json}: {e}") from None
-    return AugmentationSpec.preset(args.augment)
+    return AugmentationSpec.preset(args.augment or "light")
 
 
 def new_run_config(args):
@@ -63,26 +69,64 @@ def new_run_config(args):
 
 
 def resume_changes(args) -> dict:
-    """Changes to the resumed run's training settings: "M more epochs of fine-tuning", as the
-    Train page does, with the fine-tuning flags given."""
-    from desktop_app.cli.settings_flags import given_settings
+    """Changes to the resumed run's training settings: the training flags given, and "M more
+    epochs of fine-tuning", as the Train page does. Flags that would change what the run is
+    (its model, photos or augmentation) are refused."""
+    from desktop_app.cli.settings_flags import FLAGS, given_settings
+    from desktop_app.core.errors import RefusedError
     from desktop_app.core.train.plan import plan_fine_tuning
 
-    training = given_settings(args).get("training", {})
-    if args.fine_tune_epochs is None:
-        return {k: v for k, v in training.items() if k in ("unfreeze_layers", "fine_tune_learning_rate")}
-    return plan_fine_tuning(Path(args.resume), args.fine_tune_epochs, training.get("unfreeze_layers"),
-                            training.get("fine_tune_learning_rate"))
+    given = given_settings(args)
+    fixed = [f.flag for f in FLAGS if f.section != "training" and f.field in given.get(f.section, {})]
+    fixed += [name for name, value in (("--augment", args.augment), ("--augment-json", args.augment_json),
+                                       ("--no-augment", args.no_augment or None)) if value is not None]
+    if fixed:
+        raise RefusedError(f"{', '.join(fixed)} cannot change in a resumed run: its model, photos and augmentation "
+                           "are what it was trained with. Start a new run (without --resume) to try them.")
+    changes = dict(given.get("training", {}))
+    if args.fine_tune_epochs is not None:
+        changes.update(plan_fine_tuning(Path(args.resume), args.fine_tune_epochs, changes.get("unfreeze_layers"),
+                                        changes.get("fine_tune_learning_rate")))
+    return changes
+
+
+def relocated_data(args) -> Path | None:
+    """Where the resumed run's dataset is now: ``--data``, or DATA when it holds the run's photos."""
+    from desktop_app.core.data.scan import scan_folder
+    from desktop_app.core.data.split import share_found
+    from desktop_app.core.data.validate import validate_index
+    from desktop_app.core.errors import RefusedError
+    from desktop_app.core.runs import RunFolder
+
+    folder = args.relocated or args.data
+    if folder is None:
+        return None
+    run = RunFolder(args.resume)
+    folder = Path(folder).expanduser().resolve()
+    if folder == run.read_config().data:
+        return None
+    recorded = run.read_split()
+    if recorded is not None and share_found(recorded, validate_index(scan_folder(folder))) < 0.5:
+        raise RefusedError(f"{folder} is another dataset than the one {run.name} was trained on (it does not hold "
+                           "its photos). A run keeps its photos: resume it on its own dataset, or train a new run "
+                           f"on {folder.name}.")
+    return folder
 
 
 def cmd_train(args) -> int:
     from desktop_app.core.data.scan import scan_folder
+    from desktop_app.core.data.split import parse_class_map
+    from desktop_app.core.errors import RefusedError
     from desktop_app.core.runs import RunFolder
 
     index = None
     if args.resume is None:
         if not args.data or not args.out:
             raise UserError("Give the image folder and --out RUN_DIR, or --resume RUN_DIR.")
+        if RunFolder(args.out).is_run():  # before TensorFlow loads, and before anything is written
+            RunFolder(args.out).create()
+        if args.relocated or args.class_map:
+            raise RefusedError("--data and --class-map go with --resume, for a run whose dataset moved or changed.")
         # Check the folder before TensorFlow loads: a typo answers at once, quietly.
         index = scan_folder(args.data)
     elif not RunFolder(args.resume).is_run():
@@ -91,7 +135,8 @@ def cmd_train(args) -> int:
     from desktop_app.core.train.job import TrainingJob
 
     if args.resume is not None:
-        job = TrainingJob.resume(Path(args.resume), on_event=print_event, **resume_changes(args))
+        job = TrainingJob.resume(Path(args.resume), print_event, relocated_data(args), parse_class_map(args.class_map),
+                                 **resume_changes(args))
     else:
         job = TrainingJob(new_run_config(args), on_event=print_event)
 
@@ -115,7 +160,9 @@ def cmd_train(args) -> int:
 
 def print_event(event) -> None:
     """One line per epoch, phase and best checkpoint; a progress line for fast mode."""
-    from desktop_app.core.events import CheckpointSaved, EpochEnd, Estimate, Message, PhaseStarted, Progress
+    from desktop_app.core.events import (
+        CheckpointSaved, EpochCut, EpochEnd, Estimate, Message, PhaseStarted, Progress,
+    )
 
     if isinstance(event, EpochEnd):
         m = {k: (f"{v:.4f}" if v is not None else "n/a") for k, v in event.metrics.items()}
@@ -134,3 +181,5 @@ def print_event(event) -> None:
         print(event.text, flush=True)
     elif isinstance(event, CheckpointSaved) and event.kind == "best":
         print(f"  saved best checkpoint (epoch {event.epoch})", flush=True)
+    elif isinstance(event, EpochCut):
+        print(f"Stopped during epoch {event.epoch}; it does not count and runs again on --resume.", flush=True)

@@ -108,13 +108,17 @@ class SummaryRequest(Request):
 @dataclass(frozen=True)
 class EvaluateRequest(Request):
     run_dir: Path
-    data: Path | None = None
+    data: Path | None = None  # another folder to evaluate on
+    relocated: Path | None = None  # where the run's dataset is now, if it moved
+    class_map: dict = field(default_factory=dict)  # classes renamed since the run: old -> new
+    save: bool = True  # False for a run the app may not write into
     lane: ClassVar[str] = "evaluate"
 
     def run(self, report, should_stop):
         from desktop_app.core.results.evaluation import evaluate_run
 
-        return evaluate_run(self.run_dir, self.data, report=report, should_stop=should_stop)
+        return evaluate_run(self.run_dir, self.data, report=report, should_stop=should_stop, save=self.save,
+                            relocated=self.relocated, class_map=self.class_map)
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,8 @@ class TrainRequest(Request):
     config: TrainingConfig | None = None
     resume: Path | None = None
     changes: dict = field(default_factory=dict)
+    relocated: Path | None = None  # a resumed run's dataset, if it moved
+    class_map: dict = field(default_factory=dict)  # classes renamed since the run: old -> new
     lane: ClassVar[str] = "train"
 
     def run(self, report, should_stop):
@@ -200,7 +206,7 @@ class TrainRequest(Request):
 
         sink = EventThrottle(report)
         job = (TrainingJob(self.config, sink) if self.config is not None
-               else TrainingJob.resume(self.resume, sink, **self.changes))
+               else TrainingJob.resume(self.resume, sink, self.relocated, self.class_map, **self.changes))
         done = threading.Event()
 
         def watch() -> None:
@@ -250,10 +256,12 @@ class Succeeded:
 
 @dataclass(frozen=True)
 class Refused:
-    """The request failed for a reason the user can act on: ``message`` is that sentence."""
+    """The request failed for a reason the user can act on: ``message`` is that sentence,
+    ``error`` the UserError itself (its kind may offer a way out, e.g. ClassesChanged)."""
 
     ticket: int
     message: str
+    error: UserError | None = None
 
 
 @dataclass(frozen=True)
@@ -308,7 +316,7 @@ def _lane_worker(jobs: queue.Queue, send: Callable[[object], None]) -> None:
         try:
             result = submit.request.run(lambda event, t=ticket: send(Progressed(t, event)), stop.is_set)
         except UserError as e:
-            send(Refused(ticket, str(e)))
+            send(Refused(ticket, str(e), e))
         except Exception:  # a bug: its traceback goes to the parent's log
             send(Crashed(ticket, traceback.format_exc()))
         else:

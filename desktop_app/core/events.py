@@ -50,6 +50,14 @@ class EpochEnd:
 
 
 @dataclass(frozen=True)
+class EpochCut:
+    """Stop came during this epoch: it does not count, and Resume runs it again in full."""
+
+    epoch: int  # 1-based
+    phase: str
+
+
+@dataclass(frozen=True)
 class CheckpointSaved:
     kind: str  # "best" or "last"
     path: Path
@@ -118,7 +126,8 @@ class Failed:
     message: str  # one sentence for the user: what happened, what to do
 
 
-Event = PhaseStarted | BatchEnd | Estimate | EpochEnd | CheckpointSaved | Progress | Message | Finished | Failed
+Event = (PhaseStarted | BatchEnd | Estimate | EpochEnd | EpochCut | CheckpointSaved | Progress | Message | Finished
+         | Failed)
 EventSink = Callable[[Event], None]
 
 

@@ -98,6 +98,29 @@ class Project:
         unique = list(dict.fromkeys(p.resolve() for p in paths))
         return [p for p in unique if RunFolder(p).is_run()]
 
+    def writable_run(self, run_dir: Path) -> bool:
+        """Whether the app may write into a run folder: only into runs inside the project."""
+        return Path(run_dir).resolve().is_relative_to(self.folder.resolve())
+
+    @property
+    def outside_runs(self) -> list[Path]:
+        return [p for p in self.run_paths() if not self.writable_run(p)]
+
+    @property
+    def read_only(self) -> bool:
+        """A project that names run folders elsewhere on the disk is opened read-only: the app
+        writes neither its file nor into those folders."""
+        return bool(self.outside_runs)
+
+    @property
+    def warning(self) -> str:
+        outside = self.outside_runs
+        if not outside:
+            return ""
+        names = ", ".join(str(p) for p in outside[:3]) + (f" and {len(outside) - 3} more" if len(outside) > 3 else "")
+        return (f"This project lists training runs outside its folder ({names}), so it is opened read-only: the app "
+                "changes nothing there. Use File → Save project as… to make a project that holds copies of them.")
+
     def run_infos(self) -> list[RunInfo]:
         return [info for info in (RunFolder(p).info() for p in self.run_paths()) if info is not None]
 

@@ -1,20 +1,28 @@
 """Training runs on disk. ``RunFolder`` is the one owner of a run folder's files.
 
 Every file of a run is named, read and written here: its settings (``config.json``),
-its history, metrics, class names, model, summary, checkpoints and their metadata,
-its evaluation and lab report. No other module spells those names. No TensorFlow.
+its photos (``split.json``), history, metrics, class names, model, summary, checkpoints
+and their metadata, its evaluation and lab report. No other module spells those names.
+
+The rules that make a run folder trustworthy live here too: a folder that holds a run
+is never made into another one; a checkpoint carries its own metadata (epoch, the
+history so far, optimizer steps) inside the published file, so one rename publishes
+both; files are synced to disk before they are renamed into place. No TensorFlow.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.errors import UserError
-from desktop_app.core.fileio import copy_atomic, write_json_atomic, write_text_atomic
+from desktop_app.core.data.split import RecordedSplit
+from desktop_app.core.errors import RefusedError, UserError
+from desktop_app.core.fileio import copy_atomic, fsync_dir, write_json_atomic, write_text_atomic
 from desktop_app.core.paths import user_data_dir
 from desktop_app.core.session import FINE_TUNING, TrainingConfig
 
@@ -22,6 +30,8 @@ BEST = "best"
 LAST = "last"
 LABELS_FILE = "labels.txt"  # beside every model file the app writes, run folder or export
 MODEL_FILE = "model.keras"
+SPLIT_RECORDED_SINCE = 3  # config.json's schema_version from which runs record their photos
+CHECKPOINT_META = "transfer_studio.json"  # a member of each checkpoint's .keras zip; Keras ignores it
 
 
 def _read_json(path: Path, default: Any) -> Any:
@@ -59,6 +69,7 @@ class RunFolder:
     """One training run's folder."""
 
     CONFIG = "config.json"
+    SPLIT = "split.json"
     HISTORY = "history.json"
     METRICS = "metrics.json"
     SUMMARY = "summary.txt"
@@ -87,6 +98,10 @@ class RunFolder:
     @property
     def config_path(self) -> Path:
         return self.path / self.CONFIG
+
+    @property
+    def split_path(self) -> Path:
+        return self.path / self.SPLIT
 
     @property
     def history_path(self) -> Path:
@@ -123,7 +138,8 @@ class RunFolder:
     def checkpoint_path(self, kind: str, staged: bool = False) -> Path:
         return (self.staging_dir if staged else self.checkpoint_dir) / f"{kind}.keras"
 
-    def checkpoint_meta_path(self, kind: str) -> Path:
+    def legacy_checkpoint_meta_path(self, kind: str) -> Path:
+        """Where runs made before the metadata moved inside the checkpoint kept it."""
         return self.checkpoint_path(kind).with_suffix(".json")
 
     # -- what is there ---------------------------------------------------------------------
@@ -135,6 +151,10 @@ class RunFolder:
 
     # -- reading and writing ---------------------------------------------------------------
     def create(self) -> None:
+        """Make the folder of a new run; a folder that already holds one is refused, untouched."""
+        if self.is_run():
+            raise RefusedError(f"{self.path} already holds a training run. Continue it with --resume (in the app: "
+                               "Resume or Fine-tune), or choose another folder for a new run.")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -142,19 +162,64 @@ class RunFolder:
 
     def read_config(self) -> TrainingConfig:
         try:
-            return TrainingConfig.from_dict(json.loads(self.config_path.read_text(encoding="utf-8")), self.path)
-        except (OSError, ValueError, KeyError, TypeError):
+            data = json.loads(self.config_path.read_text(encoding="utf-8"))
+            config = TrainingConfig.from_dict(data, self.path)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             raise UserError(f"{self.path} is not a training run folder that can be used: its {self.CONFIG} "
                             "is missing or damaged.") from None
+        return replace(config, data=self._find_data(config.data, data.get("data_relative")))
+
+    def _find_data(self, data: Path, relative: str | None) -> Path:
+        """The dataset folder: where it was, or where it lies from the run if both moved together.
+        Runs made before version 3 stored the path as typed; it is read from the working folder
+        as then, else from the folder that holds the run (``data`` and ``run`` side by side)."""
+        places = [data] if data.is_absolute() else [Path.cwd() / data, self.path.parent / data]
+        if relative:
+            places.append(self.path / relative)
+        found = next((p for p in places if p.is_dir()), places[0])
+        return found.resolve() if found.is_dir() else found
 
     def write_config(self, config: TrainingConfig) -> None:
-        write_json_atomic(self.config_path, config.to_dict())
+        """The run's settings; its dataset folder absolute, and seen from the run folder too."""
+        data_root = Path(config.data).resolve()
+        data = replace(config, data=data_root).to_dict()
+        try:
+            data["data_relative"] = os.path.relpath(data_root, self.path.resolve())
+        except ValueError:  # another drive on Windows
+            pass
+        write_json_atomic(self.config_path, data)
+
+    def read_split(self) -> RecordedSplit | None:
+        """The photos the run was made with; None for runs made before runs recorded them."""
+        try:
+            text = self.split_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if _read_json(self.config_path, {}).get("schema_version", 1) >= SPLIT_RECORDED_SINCE:
+                raise UserError(f"The list of this run's photos ({self.split_path}) is missing, so the run cannot "
+                                "say which photos it learned from. Its model still works for predictions; "
+                                "start a new run to train or evaluate again.") from None
+            return None
+        except OSError as e:
+            raise UserError(f"Could not read {self.split_path} ({e.strerror or e}).") from None
+        try:
+            return RecordedSplit.from_dict(json.loads(text))
+        except (ValueError, KeyError, TypeError):
+            raise UserError(f"{self.split_path} is damaged: the list of this run's photos cannot be read.") from None
+
+    def write_split(self, split: RecordedSplit) -> None:
+        write_json_atomic(self.split_path, split.to_dict())
 
     def read_history(self) -> list[dict]:
         return _read_json(self.history_path, [])
 
     def write_history(self, history: list[dict]) -> None:
         write_json_atomic(self.history_path, history)
+
+    def settled_history(self) -> list[dict]:
+        """The history a resume goes on from: the last checkpoint's own (history.json may lag
+        behind it after a crash), else history.json."""
+        meta = self.read_checkpoint_meta(LAST)
+        return list(meta["history"]) if meta and "history" in meta else self.read_history()
 
     def read_metrics(self) -> dict:
         return _read_json(self.metrics_path, {})
@@ -172,10 +237,34 @@ class RunFolder:
         write_text_atomic(self.summary_path, text)
 
     def read_checkpoint_meta(self, kind: str) -> dict | None:
-        return _read_json(self.checkpoint_meta_path(kind), None)
+        """What a published checkpoint says of itself; None when it is missing or damaged."""
+        return checkpoint_meta(self.checkpoint_path(kind)) or _read_json(self.legacy_checkpoint_meta_path(kind), None)
 
-    def write_checkpoint_meta(self, kind: str, meta: dict) -> None:
-        write_json_atomic(self.checkpoint_meta_path(kind), meta)
+    def publish_checkpoint(self, kind: str, meta: dict) -> Path:
+        """Put ``meta`` inside the staged checkpoint, sync it, and rename it into place: after a
+        crash the published file is either the old one or the new one, metadata included."""
+        staged, target = self.checkpoint_path(kind, staged=True), self.checkpoint_path(kind)
+        with zipfile.ZipFile(staged, "a") as archive:
+            archive.writestr(CHECKPOINT_META, json.dumps(meta, indent=2))
+        with open(staged, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(staged, target)
+        fsync_dir(target.parent)
+        self.legacy_checkpoint_meta_path(kind).unlink(missing_ok=True)  # an older run's sidecar would mislead
+        return target
+
+    def clear_staging(self) -> None:
+        """Files Keras wrote for an epoch that is not published: never to be published later.
+        What cannot be removed now stays, to be written over (or to fail that write)."""
+        for kind in (BEST, LAST):
+            try:
+                self.checkpoint_path(kind, staged=True).unlink(missing_ok=True)
+            except OSError:
+                pass
+        try:
+            self.staging_dir.rmdir()
+        except OSError:
+            pass
 
     def checkpoints(self) -> list[CheckpointInfo]:
         """The published checkpoints with the epoch and metrics they were saved at."""
@@ -205,6 +294,33 @@ class RunFolder:
         except UserError:
             return None
         return RunInfo(self.path, config, self.read_history(), self.read_metrics())
+
+
+def checkpoint_meta(path: Path) -> dict | None:
+    """The metadata inside a checkpoint file; None for a file without it or a damaged one."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read(CHECKPOINT_META))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def keras_file_problem(path: Path) -> str | None:
+    """Why a .keras file cannot be a whole model, in words; None when it looks whole. A crash,
+    a full disk or a copy cut short can leave an empty or broken one."""
+    try:
+        if Path(path).stat().st_size == 0:
+            return "it is empty"
+        with zipfile.ZipFile(path) as archive:
+            if "config.json" not in archive.namelist():
+                return "it is not a Keras model file"
+            if archive.testzip() is not None:
+                return "it is cut off or damaged"
+    except FileNotFoundError:
+        return "it is missing"
+    except (OSError, zipfile.BadZipFile):
+        return "it is not a Keras model file, or it is cut off"
+    return None
 
 
 def runs_dir() -> Path:

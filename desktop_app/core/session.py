@@ -6,7 +6,8 @@ when one changes (psygnal's evented dataclass, the event library napari uses). P
 show the session and write the user's edits into it; a project file saves its
 ``settings()``; a run's ``config.json`` is its ``training_config(...)``. Beside the
 choices it carries what follows from them and is never saved: the checked dataset,
-the run the pages show, the folder new runs go to and the run that just finished.
+the run the pages show, the folder new runs go to, the run that just finished, the
+classes renamed since earlier runs and the runs the app must not write into.
 
 Adding a setting: a field in one of the step dataclasses here, the widget that shows
 it, its CLI flag (``cli/settings_flags.py``), and its use. No Qt, no TensorFlow.
@@ -25,7 +26,7 @@ from psygnal import evented
 from desktop_app.core.augment.spec import AugmentationSpec
 from desktop_app.core.errors import UserError
 
-CONFIG_SCHEMA_VERSION = 2
+CONFIG_SCHEMA_VERSION = 3  # 3: the run records its photos in split.json, its data folder absolute
 FINE_TUNE_LR_FACTOR = 10  # fine-tuning learns this many times slower than feature extraction
 FEATURE_EXTRACTION = "feature_extraction"
 FINE_TUNING = "fine_tuning"
@@ -195,6 +196,12 @@ class Session(Settings):
     run: Path | None = field(default=None, compare=False)  # the run the Train, Evaluate and Export pages show
     runs_folder: Path | None = field(default=None, compare=False)  # where new runs go (a project's runs/)
     finished_run: FinishedRun | None = field(default=None, compare=False)
+    class_renames: dict = field(default_factory=dict, compare=False)  # classes renamed since runs: old -> new
+    protected_runs: frozenset = field(default_factory=frozenset, compare=False)  # runs the app must not write into
+
+    def may_write(self, run: Path | None) -> bool:
+        """Whether the app may write into a run folder (not into runs outside the open project)."""
+        return run is not None and Path(run).resolve() not in self.protected_runs
 
     def settings(self) -> Settings:
         return Settings(**{name: getattr(self, name) for name in STEP_SECTIONS})
@@ -269,7 +276,7 @@ def migrated(data: dict[str, Any], current: int, steps: dict[int, Callable[[dict
 
 def migrate_config(data: dict[str, Any]) -> dict[str, Any]:
     """Bring a run's config.json up to ``CONFIG_SCHEMA_VERSION``."""
-    return migrated(data, CONFIG_SCHEMA_VERSION, {1: _migrate_config_v1}, 1,
+    return migrated(data, CONFIG_SCHEMA_VERSION, {1: _migrate_config_v1, 2: _migrate_config_v2}, 1,
                     "This run was made by a newer Transfer Studio; update the app to use it.")
 
 
@@ -283,7 +290,7 @@ def _migrate_config_v1(old: dict[str, Any]) -> dict[str, Any]:
     if fine_tune_epochs:
         training["fine_tune_epochs"] = fine_tune_epochs
     return {
-        "schema_version": CONFIG_SCHEMA_VERSION,
+        "schema_version": 2,
         "data": old["data"],
         "split": {k: old[k] for k in ("subset_percent", "val_fraction", "seed") if k in old},
         "augmentation": old.get("augmentation", default_augmentation().to_dict()),
@@ -291,3 +298,9 @@ def _migrate_config_v1(old: dict[str, Any]) -> dict[str, Any]:
                   **{k: head[k] for k in ("pooling", "dropout", "hidden_units") if k in head}},
         "training": training,
     }
+
+
+def _migrate_config_v2(old: dict[str, Any]) -> dict[str, Any]:
+    """Version 2: the same fields; the data folder may be relative (as typed), and the run
+    has no split.json (``RunFolder`` finds both again for such runs)."""
+    return {**old, "schema_version": 3}

@@ -160,6 +160,7 @@ class LatestRequest(QObject):
     progress = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str)
+    refused = Signal(object)  # the UserError behind ``failed``, when the engine sent one
     cancelled = Signal()
     finished = Signal()
 
@@ -235,6 +236,8 @@ class LatestRequest(QObject):
             self.succeeded.emit(message.result)
         elif isinstance(message, Refused):
             self.failed.emit(message.message)
+            if message.error is not None:
+                self.refused.emit(message.error)
         elif isinstance(message, Crashed):
             self.failed.emit(BUG)
         elif isinstance(message, Cancelled):

@@ -114,26 +114,33 @@ def test_a_folder_without_a_run_is_a_user_error(tmp_path):
         evaluate_run(tmp_path)
 
 
-def test_run_split_leaves_bad_files_out_as_training_did(tmp_path):
-    """Report, evaluation and export checks rebuild the very split training used."""
+def test_a_run_made_before_runs_recorded_their_photos_gets_the_split_training_made(tmp_path):
+    """Such a run's photos are chosen again exactly as its training chose them: the bad files
+    left out first, then the seeded split."""
     from conftest import make_image_folder
     from desktop_app.core.data.scan import scan_folder
     from desktop_app.core.data.split import make_split
     from desktop_app.core.data.validate import validate_index
-    from desktop_app.core.results.evaluation import run_split
+    from desktop_app.core.results.evaluation import run_photos
 
     data = make_image_folder(tmp_path / "data", per_class=10)
     for i in range(3):
         (data / "red" / f"a_broken_{i}.png").write_bytes(b"\x89PNG broken")
-    config = TrainingConfig.of(data, tmp_path / "run", subset_percent=100.0, val_fraction=0.3, seed=7)
-    split = run_split(config)
-    trained = make_split(validate_index(scan_folder(data)), 100.0, 0.3, 7)  # as TrainingJob does
-    assert split.train == trained.train and split.val == trained.val
-    assert not any("broken" in f.path.name for f in split.train + split.val)
+    run = RunFolder(tmp_path / "run")
+    run.create()
+    run.write_config(TrainingConfig.of(data, run.path, subset_percent=100.0, val_fraction=0.3, seed=7))
+    config = json.loads(run.config_path.read_text())
+    run.config_path.write_text(json.dumps({**config, "schema_version": 2}))  # as the previous version wrote it
+    run.write_labels(["blue", "green", "red"])
+    photos = run_photos(run.path)
+    trained = make_split(validate_index(scan_folder(data)), 100.0, 0.3, 7)  # as TrainingJob did
+    assert photos.legacy and photos.split.train == trained.train and photos.split.val == trained.val
+    assert not any("broken" in f.path.name for f in photos.split.train + photos.split.val)
     naive = make_split(scan_folder(data), 100.0, 0.3, 7)  # without the check: another split
-    assert (naive.train, naive.val) != (split.train, split.val)
+    assert (naive.train, naive.val) != (photos.split.train, photos.split.val)
+    shutil.rmtree(data)
     with pytest.raises(UserError, match="gone"):
-        run_split(TrainingConfig.of(data=tmp_path / "nowhere", out=tmp_path / "run"))
+        run_photos(run.path)
 
 
 def test_run_labels_use_one_percent_style(tmp_path):

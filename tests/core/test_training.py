@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from conftest import REPO, SHARED_WEIGHTS, make_image_folder
 from desktop_app.core.augment.spec import AugmentationSpec
 from desktop_app.core.data.demo import write_demo_images
 from desktop_app.core.errors import UserError
+from desktop_app.core.runs import RunFolder
 from desktop_app.core.events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, PhaseStarted
 from desktop_app.core.model.builder import base_of, preview_unfreeze, summarize
 from desktop_app.core.session import FINE_TUNING, TrainingConfig
@@ -52,20 +54,28 @@ def test_stop_ends_within_one_batch_and_leaves_loadable_checkpoints(tmp_path):
         if isinstance(event, BatchEnd):
             if job.stop_requested:
                 batches_after_stop.append(event)
-            elif event.batch == 2:
+            elif (event.epoch, event.batch) == (2, 2):
                 job.request_stop()
 
     job = TrainingJob(tiny_config(data, tmp_path / "run", epochs=5, fast=False), on_event)
     result = job.run()
     assert batches_after_stop == []  # the batch that saw the request was the last one
     assert result.stopped_early
-    assert [row["epoch"] for row in result.history] == [1] and result.history[0]["stopped"]
+    assert [row["epoch"] for row in result.history] == [1]  # epoch 2 was cut short: it does not count
     for name in ("best.keras", "last.keras"):
         model = keras.saving.load_model(tmp_path / "run" / "checkpoints" / name)
         assert model.predict(np.zeros((1, 32, 32, 3)), verbose=0).shape == (1, 3)
     # Resumed to its end, the run no longer counts as stopped.
-    finished = TrainingJob.resume(tmp_path / "run", epochs=2).run()
-    assert [row["epoch"] for row in finished.history] == [1, 2] and not finished.stopped_early
+    finished = TrainingJob.resume(tmp_path / "run", epochs=3).run()
+    assert [row["epoch"] for row in finished.history] == [1, 2, 3] and not finished.stopped_early
+
+
+def test_a_run_stopped_in_its_first_epoch_starts_again_on_resume(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=6)
+    job = TrainingJob(tiny_config(data, tmp_path / "run", epochs=2, fast=False))
+    job.on_event = lambda event: isinstance(event, BatchEnd) and job.request_stop()
+    assert job.run().history == [] and not (tmp_path / "run" / "checkpoints" / "last.keras").exists()
+    assert [row["epoch"] for row in TrainingJob.resume(tmp_path / "run").run().history] == [1, 2]
 
 
 def test_resume_continues_epochs_history_and_optimizer_state(tmp_path):
@@ -75,8 +85,9 @@ def test_resume_continues_epochs_history_and_optimizer_state(tmp_path):
     job.on_event = lambda e: job.request_stop() if isinstance(e, EpochEnd) and e.epoch == 2 else None
     first = job.run()
     assert [row["epoch"] for row in first.history] == [1, 2]
+    steps = math.ceil(len(RunFolder(run).read_split().train) / 4)  # one per batch of 4 training photos
     steps_before = int(keras.saving.load_model(run / "checkpoints" / "last.keras").optimizer.iterations)
-    assert steps_before == 2 * 5  # 18 training images in batches of 4, two epochs
+    assert steps_before == 2 * steps
 
     epochs_seen = []
     resumed = TrainingJob.resume(run, on_event=lambda e: isinstance(e, EpochEnd) and epochs_seen.append(e.epoch))
@@ -87,7 +98,7 @@ def test_resume_continues_epochs_history_and_optimizer_state(tmp_path):
     assert history[:2] == [{k: v for k, v in row.items()} for row in first.history]
     assert not result.stopped_early
     # Adam's step counter went on from where it was: the optimizer state was restored.
-    assert int(keras.saving.load_model(run / "checkpoints" / "last.keras").optimizer.iterations) == 4 * 5
+    assert int(keras.saving.load_model(run / "checkpoints" / "last.keras").optimizer.iterations) == 4 * steps
 
 
 def test_killed_while_saving_keeps_the_previous_checkpoint(tmp_path):
@@ -125,7 +136,7 @@ def test_killed_while_saving_keeps_the_previous_checkpoint(tmp_path):
     last = run / "checkpoints" / "last.keras"
     keras.saving.load_model(last)  # the published checkpoint is whole
     # history.json is written after the checkpoint: both stand at epoch 1.
-    assert json.loads(last.with_suffix(".json").read_text())["epoch"] == 1
+    assert RunFolder(run).read_checkpoint_meta("last")["epoch"] == 1
     assert [row["epoch"] for row in json.loads((run / "history.json").read_text())] == [1]
     # ...and the run goes on from there, the half-written staged file never published.
     result = TrainingJob.resume(run).run()
@@ -202,23 +213,24 @@ def test_fast_mode_applies_only_without_augmentation(tmp_path):
     assert not job.fast_mode and "augmentation is on" in job.fast_mode_reason
 
 
-def test_fast_mode_reuses_cached_features(tmp_path, private_data_dir):
-    cache_dir = private_data_dir / "feature-cache"
+def test_fast_mode_reuses_stored_embeddings(tmp_path):
+    from desktop_app.core.train.embeddings import EmbeddingStore
 
-    def entries():
-        return {p: p.stat().st_mtime_ns for p in cache_dir.glob("*.npz")}
-
-    before = entries()
     data = make_image_folder(tmp_path / "data", per_class=5)
     TrainingJob(tiny_config(data, tmp_path / "a", epochs=1)).run()
-    first = entries()
-    assert len(first) == len(before) + 2  # training and validation features
+    first = EmbeddingStore.default().entries()
+    assert len(first) == 15  # one per photo, training and validation
     TrainingJob(tiny_config(data, tmp_path / "b", epochs=1)).run()
-    assert entries() == first  # reused, not rewritten
-    # A changed image is a new cache entry.
+    assert EmbeddingStore.default().entries() == first  # reused, nothing new
+    # A changed image is a new entry; the others are reused.
     next((data / "red").glob("*.png")).write_bytes((data / "blue" / "blue_0.png").read_bytes())
     TrainingJob(tiny_config(data, tmp_path / "c", epochs=1)).run()
-    assert len(entries()) > len(first)
+    assert len(EmbeddingStore.default().entries()) == len(first)  # its content is blue_0's: stored already
+    from conftest import write_image
+
+    write_image(data / "red" / "red_1.png", (1, 2, 3), seed=77)
+    TrainingJob(tiny_config(data, tmp_path / "d", epochs=1)).run()
+    assert len(EmbeddingStore.default().entries()) == len(first) + 1
 
 
 def test_pretrained_weights_beat_random_weights(tmp_path, shapes, shared_weights):

@@ -59,6 +59,7 @@ class DatasetIndex:
     # which ones were odd but usable (grayscale, CMYK, rotated...), by path.
     validated: bool = False
     notes: dict[Path, tuple[str, ...]] = field(default_factory=dict)
+    digests: dict[Path, str] = field(default_factory=dict)  # content digest of each usable file, once checked
 
     def counts(self) -> dict[str, dict[str, int]]:
         """{split: {class: number of files}}, every class present in every split."""
@@ -109,7 +110,8 @@ class DatasetIndex:
             return f"{self.root} has a train folder but no test or val folder with usable images."
         return None
 
-    def without(self, unusable: dict[Path, BadFile], notes: dict[Path, tuple[str, ...]]) -> DatasetIndex:
+    def without(self, unusable: dict[Path, BadFile], notes: dict[Path, tuple[str, ...]],
+                digests: dict[Path, str]) -> DatasetIndex:
         """A validated copy: bad files moved to ``bad_files``, classes left empty dropped."""
         kept = [f for f in self.files if f.path not in unusable]
         warnings = list(self.warnings)
@@ -117,7 +119,7 @@ class DatasetIndex:
         return DatasetIndex(
             self.root, classes, kept, self.has_split_folders, warnings,
             sorted([*self.bad_files, *unusable.values()], key=lambda b: str(b.path)), True,
-            {p: n for p, n in notes.items() if n},
+            {p: n for p, n in notes.items() if n}, digests,
         )
 
 

@@ -1,27 +1,30 @@
 """Check every image file once: usable (maybe after conversion) or not, and why.
 
-``check_file`` opens one file with Pillow and decodes it (JPEGs at reduced scale, which
-still reads every byte, so truncation is found). ``validate_index`` runs it over a
-scanned folder on a few threads, reports progress, and caches the verdicts per folder
-keyed by each file's size and modification time, so reopening an unchanged folder only
-costs one ``stat`` per file. No Qt, no TensorFlow.
+``check_file`` reads one file, takes its content digest (``data.fingerprint``) and decodes
+it with Pillow (JPEGs at reduced scale, which still uses every byte, so truncation is
+found). ``validate_index`` runs it over a scanned folder on a few threads, reports
+progress, and caches the verdicts per folder keyed by each file's stamp (size, times,
+inode), so reopening an unchanged folder only costs one ``stat`` per file. No Qt, no
+TensorFlow.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from desktop_app.core.data import images  # noqa: F401  (silences Pillow's size warning)
+from desktop_app.core.data.fingerprint import digest_bytes, stamp
 from desktop_app.core.data.scan import BadFile, DatasetIndex
 from desktop_app.core.errors import UserError
 from desktop_app.core.fileio import write_json_atomic
@@ -29,7 +32,7 @@ from desktop_app.core.paths import user_data_dir
 
 log = logging.getLogger(__name__)
 
-VALIDATOR_VERSION = 1  # bump when verdicts change meaning, so old caches are ignored
+VALIDATOR_VERSION = 2  # bump when verdicts change meaning, so old caches are ignored
 # Pillow's own decompression-bomb limit (about 89 megapixels): far above any camera.
 MAX_PIXELS = 89_478_485
 # Formats TensorFlow decodes natively; MPO is how some cameras label their JPEGs.
@@ -57,6 +60,7 @@ class Verdict:
     width: int = 0
     height: int = 0
     format: str = ""
+    digest: str = ""  # of the file's bytes (``data.fingerprint``); empty when it could not be read
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -83,13 +87,12 @@ def check_file(path: str | os.PathLike) -> Verdict:
         return bad("empty", "The file is empty (0 bytes); it was probably not copied completely.")
     try:
         with open(path, "rb") as f:
-            head = f.read(512)
-            f.seek(0)
-            return _check_image(f, head)
+            data = f.read()  # once: for the digest and for the decoder
     except PermissionError:
         return bad("unreadable", "Transfer Studio is not allowed to read this file (check its permissions).")
     except OSError as e:
         return bad("unreadable", f"The file could not be read ({e.strerror or e}).")
+    return replace(_check_image(io.BytesIO(data), data[:512]), digest=digest_bytes(data))
 
 
 def _check_image(f, head: bytes) -> Verdict:
@@ -183,14 +186,6 @@ def cache_file(root: Path) -> Path:
     return user_data_dir() / "validation" / f"{key}.json"
 
 
-def _stamp(path: Path) -> list[int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
-
-
 def _load_cache(root: Path) -> dict:
     try:
         data = json.loads(cache_file(root).read_text(encoding="utf-8"))
@@ -257,14 +252,14 @@ def validate_index(
     todo: list[tuple[Path, str, list[int] | None]] = []
     for f in index.files:
         key = _rel(f.path, root)
-        stamp = _stamp(f.path)
+        now = stamp(f.path)
         hit = cached.get(key)
-        if stamp is not None and hit is not None and hit[:2] == stamp:
-            stats.verdicts[f.path] = Verdict.from_json(hit[2])
+        if now is not None and hit is not None and hit[:4] == now:
+            stats.verdicts[f.path] = Verdict.from_json(hit[4])
             entries[key] = hit
             stats.from_cache += 1
         else:
-            todo.append((f.path, key, stamp))
+            todo.append((f.path, key, now))
     total = len(index.files)
     lock = threading.Lock()
     step = max(1, total // 200)
@@ -272,14 +267,14 @@ def validate_index(
     def one(item: tuple[Path, str, list[int] | None]) -> None:
         if should_stop is not None and should_stop():
             return
-        path, key, stamp = item
+        path, key, file_stamp = item
         verdict = check_file(path)
         with lock:
             stats.verdicts[path] = verdict
             stats.checked += 1
             # An unreadable file may become readable without changing: check it again next time.
-            if stamp is not None and verdict.problem != "unreadable":
-                entries[key] = [*stamp, verdict.to_json()]
+            if file_stamp is not None and verdict.problem != "unreadable":
+                entries[key] = [*file_stamp, verdict.to_json()]
             done = stats.checked + stats.from_cache
         if report is not None and (done % step == 0 or done == total):
             report(ValidationProgress(done, total, stats.from_cache))
@@ -302,8 +297,9 @@ def validate_index(
         for p, v in stats.verdicts.items() if not v.usable
     }
     notes = {p: v.notes for p, v in stats.verdicts.items() if v.usable and v.notes}
+    digests = {p: v.digest for p, v in stats.verdicts.items() if v.usable and v.digest}
     _CONVERT.update((p, v.convert) for p, v in stats.verdicts.items() if v.usable)
-    return index.without(unusable, notes)
+    return index.without(unusable, notes, digests)
 
 
 def _rel(path: Path, root: Path) -> str:

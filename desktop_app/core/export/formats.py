@@ -149,7 +149,7 @@ def verification_images(run_dir: Path, img_size: int, n: int = VERIFY_IMAGES) ->
     from desktop_app.core.results.predict import decoded_batches
 
     try:
-        files, _, _ = evaluation_files(run_dir)
+        files = evaluation_files(run_dir)[0]
     except UserError:
         files = []
     by_class: dict[int, list] = {}

@@ -264,12 +264,11 @@ def build_report(run_dir: Path, evaluation, model) -> str:
     metrics.setdefault("classes", evaluation.classes)
     train_files: list[Path] = []
     try:
-        from desktop_app.core.results.evaluation import run_split
+        from desktop_app.core.results.evaluation import run_photos
 
-        # The split training used (bad files left out as in training): the example grid
-        # shows one of the photos the model really trained on.
-        train_files = [f.path for f in run_split(config).train]
-    except (UserError, KeyError, TypeError, OSError):
+        # The example grid shows one of the photos the model really trained on.
+        train_files = [f.path for f in run_photos(run_dir).split.train]
+    except (UserError, OSError):
         pass  # the dataset folder is gone: the report says there is no example grid
     macro = evaluation.macro_average()
     per_class_rows = [(s.name, f"{s.precision:.2f}", f"{s.recall:.2f}", f"{s.f1:.2f}", s.support)
@@ -315,6 +314,7 @@ def write_report(
     import keras
 
     from desktop_app.core.results.evaluation import evaluate_run, load_evaluation
+    from desktop_app.core.results.predict import load_predictor
 
     run = RunFolder(run_dir)
     run_dir = run.path
@@ -327,6 +327,7 @@ def write_report(
         if evaluation is None:
             return None
     report(Progress(Step.WRITING_REPORT, 0, 1))
+    load_predictor(run_dir)  # a damaged model file is said in a sentence here
     # A private copy: the report freezes its base to count parameters per phase.
     model = keras.saving.load_model(run.model_path, compile=False)
     text = build_report(run_dir, evaluation, model)

@@ -274,11 +274,15 @@ def check_weights_file(path: str | Path, key: str, alpha: float | None = None, i
         raise UserError(f"The file {path} does not exist.")
     if not h5py.is_hdf5(path):
         raise UserError(f"{path.name} is not a Keras weights file (.h5); choose the file named {info.file_name}.")
-    with h5py.File(path, "r") as f:
-        group = f["model_weights"] if "model_weights" in f else f
-        if "layer_names" not in group.attrs:
-            raise UserError(f"{path.name} is an HDF5 file but holds no Keras layer weights.")
-        found = _file_layers(group)
+    try:
+        with h5py.File(path, "r") as f:
+            group = f["model_weights"] if "model_weights" in f else f
+            if "layer_names" not in group.attrs:
+                raise UserError(f"{path.name} is an HDF5 file but holds no Keras layer weights.")
+            found = _file_layers(group)
+    except (OSError, KeyError, ValueError):  # h5py's words for a file cut short or damaged inside
+        raise UserError(f"{path.name} is damaged or cut off (a copy that did not finish?); copy "
+                        f"{info.file_name} again.") from None
     if info.file_hash and file_matches_hash(path, info.file_hash):
         return  # exactly the file Keras publishes: no need to build the network to compare
     expected = _expected_layers(backbone, info.alpha, img_size or backbone.default_size)

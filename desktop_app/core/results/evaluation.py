@@ -18,8 +18,8 @@ import numpy as np
 from desktop_app.core.errors import UserError
 from desktop_app.core.events import Progress, Step
 from desktop_app.core.fileio import write_json_atomic
+from desktop_app.core.data.split import ResolvedSplit
 from desktop_app.core.runs import RunFolder
-from desktop_app.core.session import TrainingConfig
 
 MOST_WRONG = 12
 
@@ -74,6 +74,7 @@ class Evaluation:
     probabilities: np.ndarray  # (n, n_classes) float
     source: str = ""  # which images, in words
     skipped: list[Path] = field(default_factory=list)  # files that would not decode
+    notes: list[str] = field(default_factory=list)  # about the run's photos: gone, changed, added since
 
     def __post_init__(self) -> None:
         self.paths = [Path(p) for p in self.paths]
@@ -134,6 +135,7 @@ class Evaluation:
                  "probability": w.probability} for w in self.most_wrong()
             ],
             "skipped": [str(p) for p in self.skipped],
+            "notes": self.notes,
         }
         if include_images:
             data["predictions"] = [
@@ -149,7 +151,7 @@ class Evaluation:
         return cls(
             list(data["classes"]), [r["path"] for r in rows], [r["true"] for r in rows],
             np.array([r["probabilities"] for r in rows], np.float32).reshape(len(rows), n),
-            data.get("source", ""), [Path(p) for p in data.get("skipped", [])],
+            data.get("source", ""), [Path(p) for p in data.get("skipped", [])], list(data.get("notes", [])),
         )
 
     def save(self, path: Path) -> Path:
@@ -168,28 +170,35 @@ def _checking(report: Callable[[Progress], None]):
     return lambda p: report(Progress(Step.CHECKING_PHOTOS, p.done, p.total))
 
 
-def run_split(
-    config: TrainingConfig,
+def run_photos(
+    run_dir: Path,
+    relocated: Path | None = None,
+    class_map: dict[str, str] | None = None,
     report: Callable[[Progress], None] = lambda event: None,
     should_stop: Callable[[], bool] | None = None,
-):
-    """The ``data.split.Split`` a run trained on, rebuilt from its settings.
-
-    As in training, the folder is scanned, its files checked (files that do not decode
-    are left out, so the split is the same one) and split with the run's subset,
-    validation share and seed. Raises ``UserError`` when the folder is gone or unusable,
-    and ``data.validate.ValidationStopped`` when ``should_stop`` says so.
-    """
+) -> ResolvedSplit:
+    """The photos a run was made with, found again in its dataset folder (or in ``relocated``,
+    where it moved): the run's own record, never the folder as it happens to be now. A run
+    made before runs recorded their photos has them chosen again from its settings."""
     from desktop_app.core.data.scan import scan_folder
-    from desktop_app.core.data.split import make_split
+    from desktop_app.core.data.split import ResolvedSplit, check_classes, make_split, resolve
     from desktop_app.core.data.validate import validate_index
 
-    folder = Path(config.data)
-    if not folder.exists():
-        raise UserError(f"The run's dataset folder {folder} is gone.")
-    index = validate_index(scan_folder(folder), report=_checking(report), should_stop=should_stop)
+    run = RunFolder(run_dir)
+    if not run.is_run():
+        raise UserError(f"{run_dir} is not a training run folder (it has no {RunFolder.CONFIG}).")
+    config = run.read_config()
+    root = Path(relocated).expanduser().resolve() if relocated is not None else config.data
+    if not root.is_dir():
+        raise UserError(f"The run's dataset folder {root} is gone. If it moved, say where it is now "
+                        "(--data FOLDER; the app asks when it opens the project).")
+    recorded = run.read_split()
+    if recorded is not None:
+        return resolve(recorded, root, class_map, report=_checking(report), should_stop=should_stop)
+    index = validate_index(scan_folder(root), report=_checking(report), should_stop=should_stop)
+    check_classes(run.read_labels(), index.classes, class_map or {})
     split = config.split
-    return make_split(index, split.subset_percent, split.val_fraction, split.seed)
+    return ResolvedSplit(make_split(index, split.subset_percent, split.val_fraction, split.seed), legacy=True)
 
 
 def evaluation_files(
@@ -197,12 +206,14 @@ def evaluation_files(
     data: str | Path | None = None,
     report: Callable[[Progress], None] = lambda event: None,
     should_stop: Callable[[], bool] | None = None,
+    relocated: Path | None = None,
+    class_map: dict[str, str] | None = None,
 ):
-    """(files, classes, words) to evaluate a run on.
+    """(files, classes, words, notes) to evaluate a run on.
 
-    Without ``data``: the run's own validation split, rebuilt from its settings
-    (``run_split``). With ``data``: that folder's test (or val) images if it has split
-    folders, else all of its images; its class folders must be classes the model knows.
+    Without ``data``: the run's own validation photos (``run_photos``). With ``data``: that
+    folder's test (or val) images if it has split folders, else all of its images; its
+    class folders must be classes the model knows.
     """
     from desktop_app.core.data.scan import ImageFile, scan_folder
     from desktop_app.core.data.validate import validate_index
@@ -210,17 +221,12 @@ def evaluation_files(
     run = RunFolder(run_dir)
     if not run.is_run():
         raise UserError(f"{run_dir} is not a training run folder (it has no {RunFolder.CONFIG}).")
-    config = run.read_config()
     classes = run.read_labels()
     if data is None:
-        folder = Path(config.data)
-        if not folder.exists():
-            raise UserError(f"The run's dataset folder {folder} is gone; give the images to evaluate on.")
-        split = run_split(config, report, should_stop)
-        if split.classes != classes:
-            raise UserError(f"The classes in {folder} changed since this run was trained; "
-                            "give the images to evaluate on.")
-        return split.val, classes, f"the {len(split.val)} validation images of {folder}"
+        photos = run_photos(run.path, relocated, class_map, report, should_stop)
+        val = photos.split.val
+        root = Path(relocated) if relocated is not None else run.read_config().data
+        return val, classes, f"the {len(val)} validation images of {root}", photos.notes()
     index = validate_index(scan_folder(data), report=_checking(report), should_stop=should_stop)
     if index.has_split_folders:
         part = "test" if index.files_in("test") else "val"
@@ -237,7 +243,7 @@ def evaluation_files(
     files = [ImageFile(f.path, position[index.classes[f.label]], f.split) for f in files]
     if not files:
         raise UserError(f"There are no usable images to evaluate on in {data}.")
-    return files, classes, words
+    return files, classes, words, []
 
 
 def evaluate_run(
@@ -247,17 +253,20 @@ def evaluate_run(
     report: Callable[[Progress], None] = lambda event: None,
     should_stop: Callable[[], bool] = lambda: False,
     save: bool = True,
+    relocated: Path | None = None,
+    class_map: dict[str, str] | None = None,
 ) -> Evaluation | None:
     """Run the run's best model over its validation images (or ``data``); None when stopped.
 
-    The result is also written to the run's evaluation file for the lab report.
+    The result is also written to the run's evaluation file for the lab report (unless
+    ``save`` is False: a run the app may not write to).
     """
     from desktop_app.core.data.validate import ValidationStopped
     from desktop_app.core.results.predict import load_predictor, predict_probabilities
 
     run = RunFolder(run_dir)
     try:
-        files, classes, words = evaluation_files(run.path, data, report, should_stop)
+        files, classes, words, notes = evaluation_files(run.path, data, report, should_stop, relocated, class_map)
     except ValidationStopped:
         return None
     if should_stop():
@@ -278,7 +287,7 @@ def evaluate_run(
     kept_set = set(int(i) for i in kept)
     evaluation = Evaluation(
         classes, [paths[i] for i in kept], [files[i].label for i in kept], probabilities, words,
-        [p for i, p in enumerate(paths) if i not in kept_set],
+        [p for i, p in enumerate(paths) if i not in kept_set], notes,
     )
     if save:
         try:

@@ -19,7 +19,7 @@ import numpy as np
 from desktop_app.core.data.scan import IMAGE_EXTENSIONS, is_hidden_or_system
 from desktop_app.core.errors import UserError
 from desktop_app.core.fileio import write_text_atomic
-from desktop_app.core.runs import LABELS_FILE, MODEL_FILE, read_labels
+from desktop_app.core.runs import LABELS_FILE, MODEL_FILE, keras_file_problem, read_labels
 
 TOP_K = 3
 
@@ -102,12 +102,17 @@ def load_predictor(model: str | Path) -> Predictor:
     with _cache_lock:
         if key in _cache:
             return _cache[key]
+    problem = keras_file_problem(path)
+    if problem is not None:
+        raise UserError(f"The model file {path} is damaged: {problem}. Restore one of the run's checkpoints on the "
+                        "Train page (or train the run again).")
     import keras
 
     try:
         loaded = keras.saving.load_model(path, compile=False)
-    except Exception as e:  # a truncated or foreign file
-        raise UserError(f"Could not load the model {path} ({str(e).splitlines()[0] if str(e) else e}).") from None
+    except Exception as e:  # a file that looks whole but is not a model Keras can read
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"The model file {path} is damaged and cannot be loaded ({first[:120]}).") from None
     classes = read_labels(path.parent)
     n_out = int(loaded.output_shape[-1])
     if n_out != len(classes):

@@ -1,4 +1,9 @@
-"""Keras callbacks of a training job: progress events, history rows, Stop."""
+"""Keras callbacks of a training job: progress events, history rows, Stop.
+
+Stop ends the run after the current batch, training or validation. The epoch it cuts
+short does not count: no history row, no checkpoint, its partial scores are never a
+result; the run resumes from the last complete epoch and trains the cut one again.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from typing import Protocol
 import keras
 import numpy as np
 
-from desktop_app.core.events import BatchEnd, EpochEnd, Estimate, EventSink
+from desktop_app.core import crashpoints
+from desktop_app.core.events import BatchEnd, EpochCut, EpochEnd, Estimate, EventSink
 from desktop_app.core.session import FINE_TUNING
 from desktop_app.core.train.checkpoints import finite_loss
 from desktop_app.core.train.plan import METRIC_KEYS
@@ -33,6 +39,8 @@ class Job(Protocol):
     @property
     def stop_requested(self) -> bool: ...
 
+    def optimizer_steps(self) -> int: ...
+
 
 def floats(logs) -> dict[str, float]:
     return {k: float(v) for k, v in (logs or {}).items()}
@@ -53,6 +61,7 @@ class ProgressCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
         self.epoch_started = self.batch_started = time.perf_counter()
+        self.cut_short = False
 
     def on_train_batch_end(self, batch, logs=None):
         now = time.perf_counter()
@@ -66,10 +75,12 @@ class ProgressCallback(keras.callbacks.Callback):
             self.job.on_event(Estimate(self._seconds_per_batch() * batches, left))
         if self.job.stop_requested:
             self.model.stop_training = True
+            self.cut_short = self.cut_short or batch + 1 != batches
 
     def on_test_batch_end(self, batch, logs=None):
         if self.job.stop_requested:  # don't sit through the whole validation pass
             self.model.stop_evaluating = True
+            self.cut_short = True
 
     def _seconds_per_batch(self) -> float:
         # The first batch includes tracing the graph; leave it out once there are others.
@@ -86,15 +97,19 @@ class ProgressCallback(keras.callbacks.Callback):
         return this_epoch + per_epoch * (self.phase.last_epoch - self.epoch)
 
     def on_epoch_end(self, epoch, logs=None):
+        crashpoints.reached("epoch-end")
+        if self.cut_short:
+            self.model.stop_training = True
+            self.job.on_event(EpochCut(epoch + 1, self.phase.name))
+            return
         metrics = floats(logs)
         seconds = time.perf_counter() - self.epoch_started
         self.epoch_times.append(seconds)
         row = {"epoch": epoch + 1, "phase": self.phase.name, **{k: metrics.get(k) for k in METRIC_KEYS},
-               "seconds": round(seconds, 3), "learning_rate": self.phase.learning_rate}
+               "seconds": round(seconds, 3), "learning_rate": self.phase.learning_rate,
+               "optimizer_steps": int(self.job.optimizer_steps())}
         if self.phase.name == FINE_TUNING:
             row["unfreeze_layers"] = self.phase.unfreeze_layers
-        if self.model.stop_training:
-            row["stopped"] = True  # cut short by Stop (or by a NaN loss)
         if not finite_loss(logs):
             row["nan"] = True
             row.update({k: None for k in METRIC_KEYS if row[k] is not None and not math.isfinite(row[k])})

@@ -1,13 +1,15 @@
-"""Checkpoints that a crash or a kill mid-write can never corrupt.
+"""Checkpoints that a crash or a kill mid-write can never corrupt or mislabel.
 
-Keras' own ``ModelCheckpoint`` writes into a staging folder; ``PublishCheckpoints``
-then renames each new file over the published one, an atomic step on every platform.
+Keras' own ``ModelCheckpoint`` writes into a staging folder; ``PublishCheckpoints`` then
+puts the epoch's metadata (epoch, the history so far, optimizer steps) inside each new file and
+renames it over the published one (``RunFolder.publish_checkpoint``), so the file and
+what it says of itself change in one atomic step. An epoch that does not count (cut
+short by Stop, or its loss NaN) publishes nothing.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -15,8 +17,11 @@ from pathlib import Path
 
 import keras
 
+from desktop_app.core import crashpoints
 from desktop_app.core.events import CheckpointSaved, EventSink, ignore_event
 from desktop_app.core.runs import BEST, LAST, RunFolder
+
+EpochRow = Callable[[int], "dict | None"]  # the history row of a complete epoch (1-based); None if it does not count
 
 
 def finite_loss(logs) -> bool:
@@ -25,18 +30,24 @@ def finite_loss(logs) -> bool:
 
 
 class ClassifierCheckpoint(keras.callbacks.ModelCheckpoint):
-    """Keras' ModelCheckpoint, optionally saving another model than the one being fit.
+    """Keras' ModelCheckpoint, optionally saving another model than the one being fit, and
+    only for epochs that count.
 
     Fast mode fits a head on cached features; the checkpoint must still be the whole
     classifier, which shares the head's layers.
     """
 
-    def __init__(self, *args, save_model=None, **kwargs):
+    def __init__(self, *args, save_model=None, epoch_row: EpochRow = lambda epoch: None, **kwargs):
         super().__init__(*args, **kwargs)
         self._model_to_save = save_model
+        self._epoch_row = epoch_row
 
     def set_model(self, model):
         super().set_model(self._model_to_save if self._model_to_save is not None else model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._epoch_row(epoch + 1) is not None:  # a cut-short epoch is not worth the write
+            super().on_epoch_end(epoch, logs)
 
 
 class _CopyOf:
@@ -55,65 +66,59 @@ class _CopyOf:
 class PublishCheckpoints(keras.callbacks.Callback):
     """Runs after the ModelCheckpoint callbacks and moves what they wrote into place.
 
-    Only files written in the current epoch are published. An epoch whose loss went NaN
-    publishes nothing; an epoch cut short by Stop publishes ``last`` but not ``best`` (its
-    validation score may rest on part of the data), unless there is no best yet. Next to
-    each checkpoint, a ``.json`` file records the epoch and its history row, so a resume
-    can tell exactly where the checkpoint stands.
+    Only files written in the current epoch are published, only for an epoch that counts
+    and whose loss is a number. The first checkpoint of a run is also its first best.
     """
 
-    def __init__(self, run: RunFolder, on_event: EventSink = ignore_event,
-                 epoch_row: Callable[[int], dict | None] = lambda epoch: None):
+    def __init__(self, run: RunFolder, on_event: EventSink = ignore_event, epoch_row: EpochRow = lambda epoch: None,
+                 optimizer_steps: Callable[[], int] = lambda: 0, history: Callable[[], list[dict]] = list):
         super().__init__()
         self.run = run
         self.on_event = on_event
         self.epoch_row = epoch_row
-
-    def _clear_staging(self) -> None:
-        for kind in (BEST, LAST):
-            self.run.checkpoint_path(kind, staged=True).unlink(missing_ok=True)
+        self.optimizer_steps = optimizer_steps
+        self.history = history
 
     def on_train_begin(self, logs=None) -> None:
-        self._clear_staging()  # leftovers of a crash must never be published
+        self.run.clear_staging()  # leftovers of a crash must never be published
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
-        self._clear_staging()
+        self.run.clear_staging()
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         row = self.epoch_row(epoch + 1)
-        publish = {LAST} if finite_loss(logs) else set()
-        first_best = not self.run.checkpoint_path(BEST).exists()
-        if publish and (first_best or not (row or {}).get("stopped")):
-            publish.add(BEST)
-        for kind in (BEST, LAST):
-            staged = self.run.checkpoint_path(kind, staged=True)
-            if not staged.exists():
-                continue
-            if kind not in publish:
-                staged.unlink()
-                continue
-            target = self.run.checkpoint_path(kind)
-            os.replace(staged, target)
-            self.run.write_checkpoint_meta(kind, {
-                "kind": kind, "epoch": epoch + 1, "saved_at": time.time(),
+        crashpoints.reached("checkpoint-staged")
+        if row is None or not finite_loss(logs):
+            self.run.clear_staging()
+            return
+        # The whole history travels with the checkpoint: a resume needs nothing else to know where it is.
+        meta = {"epoch": epoch + 1, "saved_at": time.time(), "optimizer_steps": self.optimizer_steps(),
                 "metrics": {k: float(v) for k, v in (logs or {}).items()}, "row": row,
-            })
+                "history": [r for r in self.history() if r["epoch"] <= epoch + 1]}
+        for kind in (LAST, BEST):  # last first: a kill between the two leaves the older best
+            if not self.run.checkpoint_path(kind, staged=True).exists():
+                continue
+            target = self.run.publish_checkpoint(kind, {**meta, "kind": kind})
+            crashpoints.reached("checkpoint-published" if kind == LAST else "best-published")
             self.on_event(CheckpointSaved(kind, target, epoch + 1))
 
 
 def checkpoint_callbacks(
     run: RunFolder, on_event: EventSink = ignore_event, best_so_far: float | None = None, save_model=None,
-    epoch_row: Callable[[int], dict | None] = lambda epoch: None,
+    epoch_row: EpochRow = lambda epoch: None, optimizer_steps: Callable[[], int] = lambda: 0,
+    history: Callable[[], list[dict]] = list,
 ) -> list[keras.callbacks.Callback]:
     """last.keras, and best.keras (by val_accuracy, not overwritten by a worse epoch after a
     resume), both by Keras' ModelCheckpoint; best copies the file last just wrote."""
     run.staging_dir.mkdir(parents=True, exist_ok=True)
     last = run.checkpoint_path(LAST, staged=True)
+    first_best = not run.checkpoint_path(BEST).exists()
     return [
-        ClassifierCheckpoint(last, save_model=save_model),
+        ClassifierCheckpoint(last, save_model=save_model, epoch_row=epoch_row),
         ClassifierCheckpoint(
             run.checkpoint_path(BEST, staged=True), monitor="val_accuracy", mode="max", save_best_only=True,
-            initial_value_threshold=best_so_far, save_model=_CopyOf(last),
+            initial_value_threshold=None if first_best else best_so_far, save_model=_CopyOf(last),
+            epoch_row=epoch_row,
         ),
-        PublishCheckpoints(run, on_event, epoch_row),
+        PublishCheckpoints(run, on_event, epoch_row, optimizer_steps, history),
     ]

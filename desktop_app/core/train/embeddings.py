@@ -1,57 +1,216 @@
-"""Fast mode: run the frozen base once, cache its pooled features, train only the head.
+"""The embedding store: what the frozen base makes of each photo, kept by the photo's content.
 
-With the base frozen and augmentation off, every epoch would push the same images
-through the same base; computing the features once makes each later epoch cost only
-the head's few thousand multiplications per image.
+While the base is frozen, its pooled output for a photo is a pure function of the photo,
+the base, its weights and the image size: compute it once, key it by content, reuse it
+in every later epoch, run and experiment. A key is the photo's content digest and the
+base's identity (its kind, width, input size, pooling, precision, a digest of the very
+weight values it holds, a format version), so different weights under the same file
+name, or a swapped photo that kept its file times, are looked at again.
+
+The store is a SQLite file in the user-data folder, bounded by size (least recently used
+entries go first). It is a help, never a requirement: a folder that cannot be written
+means training without it, with a note. Fast mode trains only the head on the stored
+features (``head_model``), so its epochs take milliseconds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+import logging
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import keras
 import numpy as np
 
-from desktop_app.core.data.pipeline import make_dataset
 from desktop_app.core.data.scan import ImageFile
-from desktop_app.core.model.builder import POOLING_LAYER_NAME
 from desktop_app.core.paths import user_data_dir
 
-CACHE_ENTRIES = 40
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1  # bump when what is stored changes meaning: old entries are then never matched
+DEFAULT_LIMIT_BYTES = 2 * 1024**3
+_BATCH_KEYS = 500  # SQLite's limit on query parameters is 999 on older builds
 
 
-def feature_cache_dir() -> Path:
-    return user_data_dir() / "feature-cache"
+def store_dir() -> Path:
+    return user_data_dir() / "embeddings"
 
 
-def cache_key(files: Sequence[ImageFile], model_identity: dict) -> str:
-    """Changes when a file, its label, the base, its weights or the image size changes."""
-    h = hashlib.sha256(json.dumps(model_identity, sort_keys=True).encode())
-    for f in files:
-        st = os.stat(f.path)
-        h.update(os.fsencode(f.path) + f"\0{f.label}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:32]
+class EmbeddingStore:
+    """Embeddings by key, in a SQLite file; several processes may use it at once."""
+
+    FILE = "store.sqlite"
+    LIMIT_FILE = "limit.json"
+
+    def __init__(self, folder: Path, limit_bytes: int | None = None):
+        self.folder = Path(folder)
+        self.note = ""  # why it is not available, in words; empty when it is
+        self._limit = limit_bytes
+        self._lock = threading.Lock()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, data BLOB NOT NULL, "
+                           "dtype TEXT NOT NULL, shape TEXT NOT NULL, nbytes INTEGER NOT NULL, used REAL NOT NULL)")
+                db.execute("CREATE INDEX IF NOT EXISTS by_use ON embeddings (used)")
+        except (OSError, sqlite3.Error) as e:
+            self.note = (f"Training without the embedding cache: {self.folder} cannot be written ({e}). "
+                         "Each run looks at every photo again.")
+            log.warning("%s", self.note)
+
+    @classmethod
+    def default(cls) -> EmbeddingStore:
+        return cls(store_dir())
+
+    @property
+    def available(self) -> bool:
+        return not self.note
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.folder / self.FILE, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")  # readers and one writer side by side
+        return db
+
+    # -- the size limit, shared by every process through a file beside the store --
+    @property
+    def limit_bytes(self) -> int:
+        if self._limit is not None:
+            return self._limit
+        try:
+            return int(json.loads((self.folder / self.LIMIT_FILE).read_text())["limit_bytes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return DEFAULT_LIMIT_BYTES
+
+    def set_limit(self, limit_bytes: int) -> None:
+        from desktop_app.core.fileio import write_json_atomic
+
+        write_json_atomic(self.folder / self.LIMIT_FILE, {"limit_bytes": int(limit_bytes)})
+        self._evict()
+
+    # -- reading and writing --
+    def get(self, key: str) -> np.ndarray | None:
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        if not self.available or not keys:
+            return {}
+        found: dict[str, np.ndarray] = {}
+        try:
+            with self._lock, self._connect() as db:
+                for start in range(0, len(keys), _BATCH_KEYS):
+                    chunk = list(keys[start:start + _BATCH_KEYS])
+                    marks = ",".join("?" * len(chunk))
+                    rows = db.execute(f"SELECT key, data, dtype, shape FROM embeddings WHERE key IN ({marks})", chunk)
+                    for key, data, dtype, shape in rows:
+                        found[key] = np.frombuffer(data, dtype=dtype).reshape(json.loads(shape))
+                    db.execute(f"UPDATE embeddings SET used = ? WHERE key IN ({marks})", [time.time(), *chunk])
+        except sqlite3.Error as e:  # a damaged or locked store: compute instead
+            log.warning("The embedding store could not be read: %s", e)
+        return found
+
+    def put(self, key: str, vector: np.ndarray) -> None:
+        self.put_many({key: vector})
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        if not self.available or not items:
+            return
+        now = time.time()
+        rows = [(key, np.ascontiguousarray(v).tobytes(), str(v.dtype), json.dumps(list(v.shape)), v.nbytes, now)
+                for key, v in items.items()]
+        try:
+            with self._lock, self._connect() as db:
+                db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error as e:  # a full disk: the run goes on without storing
+            log.warning("The embedding store could not be written: %s", e)
+            return
+        self._evict()
+
+    def _evict(self) -> None:
+        """Least recently used entries go until the store fits its limit."""
+        if not self.available:
+            return
+        limit = self.limit_bytes
+        try:
+            with self._lock, self._connect() as db:
+                total = db.execute("SELECT COALESCE(SUM(nbytes), 0) FROM embeddings").fetchone()[0]
+                while total > limit:
+                    oldest = db.execute("SELECT key, nbytes FROM embeddings ORDER BY used LIMIT 200").fetchall()
+                    if not oldest:
+                        break
+                    dropped, freed = [], 0
+                    for key, nbytes in oldest:
+                        if total - freed <= limit:
+                            break
+                        dropped.append((key,))
+                        freed += nbytes
+                    db.executemany("DELETE FROM embeddings WHERE key = ?", dropped)
+                    total -= freed
+        except sqlite3.Error as e:
+            log.warning("The embedding store could not be trimmed: %s", e)
+
+    def size_bytes(self) -> int:
+        if not self.available:
+            return 0
+        with self._lock, self._connect() as db:
+            return int(db.execute("SELECT COALESCE(SUM(nbytes), 0) FROM embeddings").fetchone()[0])
+
+    def entries(self) -> set[str]:
+        if not self.available:
+            return set()
+        with self._lock, self._connect() as db:
+            return {key for (key,) in db.execute("SELECT key FROM embeddings")}
+
+    def clear(self) -> None:
+        if self.available:
+            with self._lock, self._connect() as db:
+                db.execute("DELETE FROM embeddings")
+            with self._lock, self._connect() as db:
+                db.execute("VACUUM")
 
 
-def weights_identity(weights: str | None) -> str | None:
-    """A file path stands for its content's size and time: retrained weights differ."""
-    if weights in (None, "imagenet"):
-        return weights
-    st = os.stat(weights)
-    return f"{os.path.abspath(weights)}:{st.st_size}:{st.st_mtime_ns}"
+# --------------------------------------------------------------------------- keys
+
+
+def base_identity(model, settings, precision: str = "float32") -> str:
+    """Everything of the classifier's frozen part that decides a photo's embedding."""
+    from desktop_app.core.model.builder import base_of
+
+    weights = hashlib.blake2b(digest_size=16)
+    for variable in base_of(model).weights:
+        weights.update(np.ascontiguousarray(variable.numpy()).tobytes())
+    described = {"format": FORMAT_VERSION, "backbone": settings.backbone, "alpha": settings.alpha,
+                 "img_size": settings.img_size, "pooling": settings.pooling, "precision": precision,
+                 "weights": weights.hexdigest()}
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def embedding_key(photo_digest: str, identity: str, view: int | None = None) -> str:
+    """One photo, one base; ``view`` numbers an augmented version of the photo."""
+    return f"{identity}:{photo_digest}" + ("" if view is None else f":{view}")
+
+
+# --------------------------------------------------------------------------- the models
 
 
 def feature_extractor(model):
     """The classifier up to its pooling layer: augmentation (inactive), preprocessing, base."""
+    import keras
+
+    from desktop_app.core.model.builder import POOLING_LAYER_NAME
+
     return keras.Model(model.inputs, model.get_layer(POOLING_LAYER_NAME).output, name="feature_extractor")
 
 
 def head_model(model):
     """The layers after pooling, as a model on feature vectors that shares their weights."""
+    import keras
+
+    from desktop_app.core.model.builder import POOLING_LAYER_NAME
+
     pooling = model.get_layer(POOLING_LAYER_NAME)
     features = keras.Input(shape=pooling.output.shape[1:], name="features")
     x = features
@@ -61,49 +220,45 @@ def head_model(model):
     return keras.Model(features, x, name="head")
 
 
-def compute_features(
+def embed(
     model,
     files: Sequence[ImageFile],
-    n_classes: int,
+    digests: dict[Path, str],
+    store: EmbeddingStore,
+    identity: str,
     img_size: int,
     batch_size: int,
-    model_identity: dict,
     report: Callable[[int, int], None] = lambda done, total: None,
     should_stop: Callable[[], bool] = lambda: False,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(features, one-hot labels) for ``files``, from the disk cache when it has them.
+) -> tuple[np.ndarray, list[int]] | None:
+    """(embeddings of the files that could be read, their indices in ``files``).
 
-    Returns None when ``should_stop`` interrupts the computation.
+    Stored embeddings are reused; the base looks only at the others, and they are stored.
+    A file that cannot be read (gone, damaged since) is left out. None when stopped.
     """
-    path = feature_cache_dir() / f"{cache_key(files, model_identity)}.npz"
-    if path.exists():
-        try:
-            with np.load(path) as cached:
-                return cached["features"], cached["labels"]
-        except (OSError, ValueError, KeyError):
-            path.unlink(missing_ok=True)  # a damaged cache entry is recomputed
-    extractor = feature_extractor(model)
-    features, labels = [], []
-    done = 0
-    # Images and labels travel together, so a file that fails to decode drops both.
-    for images, onehot in make_dataset(files, n_classes, img_size, batch_size):
-        if should_stop():
-            return None
-        features.append(extractor.predict_on_batch(images))  # compiled, unlike an eager call
-        labels.append(onehot.numpy())
-        done += len(images)
-        report(done, len(files))
-    result = (np.concatenate(features), np.concatenate(labels))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, features=result[0], labels=result[1])
-    os.replace(tmp, path)
-    prune_cache(keep=CACHE_ENTRIES)
-    return result
+    from desktop_app.core.data.pipeline import AUTOTUNE, image_dataset
 
-
-def prune_cache(keep: int) -> None:
-    """Keep the ``keep`` most recently written entries; features are cheap to recompute."""
-    entries = sorted(feature_cache_dir().glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[keep:]:
-        old.unlink(missing_ok=True)
+    keys = [embedding_key(digests[f.path], identity) for f in files]
+    found = store.get_many(keys)
+    todo = [i for i, key in enumerate(keys) if key not in found]
+    report(len(files) - len(todo), len(files))
+    computed: dict[int, np.ndarray] = {}
+    if todo:
+        extractor = feature_extractor(model)
+        batches = image_dataset([files[i].path for i in todo], img_size).batch(batch_size).prefetch(AUTOTUNE)
+        for images, positions in batches:
+            if should_stop():
+                return None
+            vectors = extractor.predict_on_batch(images)  # compiled, unlike an eager call
+            fresh = {}
+            for position, vector in zip(positions.numpy(), vectors):
+                i = todo[int(position)]
+                computed[i] = vector
+                fresh[keys[i]] = vector
+            store.put_many(fresh)
+            report(len(files) - len(todo) + len(computed), len(files))
+    kept = [i for i in range(len(files)) if keys[i] in found or i in computed]
+    if not kept:
+        return np.zeros((0, 0), np.float32), []
+    vectors = np.stack([found[keys[i]] if keys[i] in found else computed[i] for i in kept])
+    return vectors.astype(np.float32), kept

@@ -3,7 +3,8 @@
 image folder -> tf.data -> augmentation -> frozen pretrained base -> pooling -> softmax,
 trained with Keras ``fit`` and checkpointed every epoch. Progress goes to ``on_event``
 as plain dataclasses; ``request_stop()`` ends the run after the current batch, with the
-checkpoints written. A stopped or crashed run resumes from its folder.
+checkpoints written. A stopped or crashed run resumes from its folder: from the photos
+it recorded, the classes it knows and the last checkpoint, which says which epoch it is.
 """
 
 from __future__ import annotations
@@ -12,30 +13,36 @@ import math
 import threading
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from desktop_app.core import crashpoints
 from desktop_app.core.data.pipeline import make_dataset
-from desktop_app.core.data.scan import DatasetIndex, scan_folder
-from desktop_app.core.data.split import Split, make_split
+from desktop_app.core.data.scan import DatasetIndex, ImageFile, scan_folder
+from desktop_app.core.data.split import RecordedSplit, Split, check_classes, make_split, resolve
 from desktop_app.core.data.validate import ValidationStopped, validate_index
-from desktop_app.core.errors import UserError
+from desktop_app.core.errors import RefusedError, UserError
 from desktop_app.core.events import (
     Estimate, EventSink, Failed, Finished, Message, PhaseStarted, Progress, Step, ignore_event,
 )
 from desktop_app.core.model.builder import build_classifier, compile_classifier, param_counts, summarize, unfreeze_top
-from desktop_app.core.runs import BEST, LAST, RunFolder
+from desktop_app.core.runs import BEST, LABELS_FILE, LAST, RunFolder, keras_file_problem
 from desktop_app.core.session import FEATURE_EXTRACTION, FINE_TUNING, TrainingConfig
 from desktop_app.core.train import checkpoints, embeddings
 from desktop_app.core.train.callbacks import Phase, ProgressCallback
 from desktop_app.core.train.plan import TrainingResult, fast_mode_decision, history_at_checkpoint
 
-__all__ = ["TrainingConfig", "TrainingJob", "TrainingResult", "FEATURE_EXTRACTION", "FINE_TUNING"]
+__all__ = ["TrainingJob", "TrainingResult", "FEATURE_EXTRACTION", "FINE_TUNING"]
 
 PREFLIGHT_BATCHES = 2
+# What a resumed run may change: how long and how fast it learns. The photos, classes,
+# model and augmentation are the run's facts.
+RESUMABLE = frozenset({"epochs", "learning_rate", "fine_tune", "fine_tune_epochs", "unfreeze_layers",
+                       "fine_tune_learning_rate", "batch_size", "label_smoothing", "optimizer", "fast"})
 
 
 class TrainingJob:
@@ -47,23 +54,45 @@ class TrainingJob:
         self.history: list[dict] = []
         self.batches_per_epoch: int | None = None
         self.fast_mode, self.fast_mode_reason = fast_mode_decision(config)
+        self.resuming = False
+        self.class_map: dict[str, str] = {}
+        self.checkpoint = LAST  # where a resume starts: last, or best when last is damaged
+        self._model = None
         self._stop = threading.Event()
 
     @classmethod
-    def resume(cls, run_dir: Path, on_event: EventSink = ignore_event, **changes) -> TrainingJob:
-        """Continue a stopped or crashed run from its last checkpoint.
+    def resume(cls, run_dir: Path, on_event: EventSink = ignore_event, data: Path | None = None,
+               class_map: dict[str, str] | None = None, **changes) -> TrainingJob:
+        """Continue a stopped or crashed run from its last complete epoch.
 
-        ``changes`` may extend it, e.g. ``training_config.plan_fine_tuning(...)``.
+        ``changes`` to its training settings (more epochs, another learning rate, the
+        fine-tuning of ``plan.plan_fine_tuning``) are applied; ``data`` is where its
+        dataset is now if it moved; ``class_map`` names classes renamed since (old -> new).
         """
         run = RunFolder(run_dir)
         config = run.read_config()
+        refused = sorted(set(changes) - RESUMABLE)
+        if refused:
+            raise RefusedError(f"A resumed run keeps its {', '.join(refused)}: it was trained with them. Start a "
+                               "new run to try others.")
         if changes:
             config = config.with_changes("training", **changes)
-        meta = run.read_checkpoint_meta(LAST)
-        if not run.checkpoint_path(LAST).exists() or meta is None:
-            raise UserError(f"{run.path} has no checkpoint to resume from yet.")
+        if data is not None:
+            config = replace(config, data=Path(data).expanduser().resolve())
         job = cls(config, on_event)
-        job.history = history_at_checkpoint(run.read_history(), meta.get("row"))
+        job.resuming, job.class_map = True, dict(class_map or {})
+        meta = run.read_checkpoint_meta(LAST)
+        if meta is None or not _loads(run.checkpoint_path(LAST)):
+            best = run.read_checkpoint_meta(BEST)
+            if best is not None and _loads(run.checkpoint_path(BEST)):
+                job.checkpoint, meta = BEST, best
+                on_event(Message(f"The last checkpoint of {run.name} is damaged; going on from the best one "
+                                 f"(epoch {best['epoch']})."))
+            elif run.checkpoint_path(LAST).exists():
+                raise UserError(f"The checkpoints of {run.path} are damaged; this run cannot go on. Its model "
+                                "(if it has one) still works; start a new run to train more.")
+        if meta is not None:
+            job.history = history_at_checkpoint(run.read_history(), meta)
         return job
 
     @property
@@ -73,6 +102,10 @@ class TrainingJob:
     def request_stop(self) -> None:
         """Thread-safe: the run ends after the current batch, checkpoints intact."""
         self._stop.set()
+
+    def optimizer_steps(self) -> int:
+        optimizer = getattr(self._model, "optimizer", None)
+        return int(optimizer.iterations) if optimizer is not None else 0
 
     def run(self, index: DatasetIndex | None = None) -> TrainingResult:
         """Train; ``index`` is the scanned ``config.data`` when the caller has it already."""
@@ -85,30 +118,101 @@ class TrainingJob:
             message = (f"The computer ran out of memory with batches of {self.config.training.batch_size} images. "
                        "Try a smaller batch size or smaller images; the checkpoints saved so far are intact.")
         except OSError as e:
-            where = e.filename or self.run_dir
-            message = (f"Could not write {where} ({e.strerror or e}). The run stopped; checkpoints saved "
-                       "before this are intact. Free some disk space or choose another output folder.")
+            message = self._os_error_sentence(e)
+        finally:
+            self.run_folder.clear_staging()
         self.on_event(Failed(message))
         raise UserError(message)
+
+    def _os_error_sentence(self, e: OSError) -> str:
+        where = Path(e.filename) if e.filename else self.run_dir
+        if where.is_relative_to(self.config.data):
+            return (f"Could not read {where} ({e.strerror or e}). The run stopped; checkpoints saved before this "
+                    "are intact. Check that the photo folder is still there (a USB stick unplugged?).")
+        return (f"Could not write {where} ({e.strerror or e}). The run stopped; checkpoints saved before this are "
+                "intact. Free some disk space or choose another output folder.")
+
+    # ---------------------------------------------------------------- the photos of the run
+
+    def _split(self, index: DatasetIndex | None) -> Split | None:
+        """A new run's split (then recorded), or a resumed run's recorded one found again."""
+        config = self.config
+        recorded = self.run_folder.read_split() if self.resuming else None
+        try:
+            if recorded is not None:
+                resolved = resolve(recorded, config.data, self.class_map, should_stop=lambda: self.stop_requested)
+                for note in resolved.notes():
+                    self.on_event(Message(note))
+                return resolved.split
+            index = index if index is not None else scan_folder(config.data)
+            # Train on exactly the images that decode; bad files are reported, never fatal.
+            index = validate_index(index, should_stop=lambda: self.stop_requested)
+        except ValidationStopped:
+            self.on_event(Message("Stopped before training began."))
+            return None
+        if index.bad_files:
+            self.on_event(Message(f"Left out {len(index.bad_files)} file(s) that are not usable images."))
+        if self.resuming:  # a run made before runs recorded their photos: its classes must still match
+            check_classes(self.run_folder.read_labels(), index.classes, self.class_map)
+        return make_split(index, config.split.subset_percent, config.split.val_fraction, config.split.seed)
+
+    def _prepare_run_dir(self, split: Split) -> None:
+        run = self.run_folder
+        if not self.resuming:
+            run.create()  # refuses a folder that holds another run, before anything is written
+        try:
+            if self.resuming:
+                self._check_labels(split.classes)
+            else:
+                run.write_labels(split.classes)
+            if not self.resuming or run.read_split() is None:  # an older run records its photos now
+                run.write_split(RecordedSplit.of(split, self.config.data))
+            run.write_config(self.config)  # a resume records what it changed (epochs, a moved dataset)
+        except OSError as e:
+            raise UserError(f"Cannot write to the output folder {self.run_dir}: {e.strerror}.") from None
+
+    def _check_labels(self, classes: list[str]) -> None:
+        """labels.txt names the model's outputs: it must be the run's classes. A lost or emptied
+        file is written again from the run's record; one naming other classes is refused."""
+        run = self.run_folder
+        try:
+            labels = run.read_labels()
+        except UserError:
+            labels = []
+        if labels == classes:
+            return
+        if labels:
+            raise RefusedError(f"The class names in {run.path / LABELS_FILE} ({', '.join(labels)}) are not the ones "
+                               f"this run was made with ({', '.join(classes)}). Put the run's own file back, or "
+                               "start a new run.")
+        run.write_labels(classes)
+        self.on_event(Message(f"The class names of {run.name} ({LABELS_FILE}) were missing; written again from "
+                              "the run's list of its photos."))
+
+    def _drop_missing(self, split: Split) -> Split:
+        """Photos that went away since they were checked are left out, with a note."""
+        gone = [f for f in split.train + split.val if not f.path.exists()]
+        if not gone:
+            return split
+        self.on_event(Message(_gone_note(gone)))
+        lost = {f.path for f in gone}
+        return replace(split, train=[f for f in split.train if f.path not in lost],
+                       val=[f for f in split.val if f.path not in lost])
+
+    # ---------------------------------------------------------------- training
 
     def _run(self, index: DatasetIndex | None) -> TrainingResult:
         config = self.config
         settings = config.training
         keras.utils.set_random_seed(config.split.seed)
-        index = index if index is not None else scan_folder(config.data)
-        # Train on exactly the images that decode; bad files are reported, never fatal.
-        try:
-            index = validate_index(index, should_stop=lambda: self.stop_requested)
-        except ValidationStopped:
-            self.on_event(Message("Stopped before training began."))
+        split = self._split(index)
+        if split is None:
             return TrainingResult(self.run_dir, self.history, {}, True)
-        if index.bad_files:
-            self.on_event(Message(f"Left out {len(index.bad_files)} file(s) that are not usable images."))
-        split = make_split(index, config.split.subset_percent, config.split.val_fraction, config.split.seed)
-        self._prepare_run_dir(index)
+        self._prepare_run_dir(split)
+        split = self._drop_missing(split)
         self.batches_per_epoch = math.ceil(len(split.train) / settings.batch_size)
 
-        model = self._load_or_build(split)
+        model = self._model = self._load_or_build(split)
         done = len(self.history)
         if done < settings.epochs and not self.stop_requested:
             phase = Phase(FEATURE_EXTRACTION, done, settings.epochs, settings.learning_rate)
@@ -125,6 +229,7 @@ class TrainingJob:
             if not continues:
                 unfreeze_top(model, settings.unfreeze_layers)
                 self._compile(model, settings.fine_tune_lr)
+                crashpoints.reached("fine-tune-compiled")
             self._fit(model, split, phase, continues=continues)
         return self._finish(split)
 
@@ -135,7 +240,7 @@ class TrainingJob:
         config = self.config
         if self.history:
             self.on_event(Message(f"Resuming after epoch {len(self.history)}..."))
-            return keras.saving.load_model(self.run_folder.checkpoint_path(LAST))
+            return keras.saving.load_model(self.run_folder.checkpoint_path(self.checkpoint))
         self.on_event(Message(f"Building {config.model.backbone} for {len(split.classes)} classes..."))
         model = build_classifier(config.model, len(split.classes), config.augmentation, seed=config.split.seed)
         self._compile(model, config.training.learning_rate)
@@ -151,16 +256,21 @@ class TrainingJob:
         return next((row for row in reversed(self.history) if row["epoch"] == epoch), None)
 
     def _callbacks(self, phase: Phase, save_model=None) -> list[keras.callbacks.Callback]:
-        best_so_far = max((row["val_accuracy"] for row in self.history
-                           if row.get("val_accuracy") is not None and not row.get("stopped")), default=None)
+        best_so_far = max((row["val_accuracy"] for row in self.history if row.get("val_accuracy") is not None),
+                          default=None)
         return [
             ProgressCallback(self, phase),
             keras.callbacks.TerminateOnNaN(),
             *checkpoints.checkpoint_callbacks(self.run_folder, self.on_event, best_so_far, save_model,
-                                              self._epoch_row),
+                                              self._epoch_row, self.optimizer_steps, lambda: self.history),
             # history.json is written only after last.keras is in place (a resume trusts the checkpoint).
-            keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: self.write_history()),
+            keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: self._epoch_written(epoch + 1)),
         ]
+
+    def _epoch_written(self, epoch: int) -> None:
+        if self._epoch_row(epoch) is not None:
+            self.write_history()
+            crashpoints.reached("history-written")
 
     def _phase_started(self, model, phase: Phase, detail: str, continues: bool = False) -> None:
         self.on_event(PhaseStarted(phase.name, phase.first_epoch + 1, phase.last_epoch, phase.learning_rate,
@@ -184,27 +294,30 @@ class TrainingJob:
         detail = f"top {phase.unfreeze_layers} layers unfrozen" if phase.name == FINE_TUNING else ""
         self._phase_started(model, phase, detail, continues)
         n = len(split.classes)
-        train_ds = make_dataset(split.train, n, size, batch, shuffle=True, seed=config.split.seed)
+        # Repeated, with the epoch's length given: the files a run uses are known, and Keras then
+        # counts exactly one optimizer step per batch (with an open-ended dataset it counts one
+        # more per epoch, the step that finds the end).
+        train_ds = make_dataset(split.train, n, size, batch, shuffle=True, seed=config.split.seed).repeat()
         val_ds = make_dataset(split.val, n, size, batch)
         if not self.history:
             self._preflight(model, train_ds, self.batches_per_epoch, len(split.val) / batch)
         with warnings.catch_warnings():
-            # ignore_errors() leaves the epoch length unknown, and Keras warns when
-            # it discovers the end of the data; that end is expected here.
+            # ignore_errors() leaves the validation set's length unknown, and Keras warns when it
+            # discovers the end of the data; that end is expected here.
             warnings.filterwarnings("ignore", message="Your input ran out of data")
             model.fit(train_ds, validation_data=val_ds, initial_epoch=phase.first_epoch, epochs=phase.last_epoch,
-                      callbacks=self._callbacks(phase), shuffle=False, verbose=0)
+                      steps_per_epoch=self.batches_per_epoch, callbacks=self._callbacks(phase), shuffle=False,
+                      verbose=0)
         self._check_nan()
 
     def _fit_fast(self, model, split: Split, phase: Phase) -> None:
         config = self.config
-        m, batch = config.model, config.training.batch_size
+        batch = config.training.batch_size
         self.on_event(Message(self.fast_mode_reason))
-        identity = {
-            "backbone": m.backbone, "alpha": m.alpha, "img_size": m.img_size,
-            "weights": embeddings.weights_identity(m.weights),
-            "seed": config.split.seed if m.weights is None else None, "pooling": m.pooling,
-        }
+        store = embeddings.EmbeddingStore.default()
+        if not store.available:
+            self.on_event(Message(store.note))
+        identity = embeddings.base_identity(model, config.model)
         total = len(split.train) + len(split.val)
         started = time.perf_counter()
         estimated = False
@@ -220,17 +333,20 @@ class TrainingJob:
                     self.on_event(Estimate(0.0, rate * (total - offset - done)))
             return report
 
-        cached = []
+        arrays = []
         for step, files, offset in ((Step.LOOKING_AT_TRAINING, split.train, 0),
                                     (Step.LOOKING_AT_VALIDATION, split.val, len(split.train))):
-            result = embeddings.compute_features(
-                model, files, len(split.classes), m.img_size, batch, identity,
-                report=progress(step, offset), should_stop=lambda: self.stop_requested,
-            )
+            result = embeddings.embed(model, files, split.digests, store, identity, config.model.img_size, batch,
+                                      report=progress(step, offset), should_stop=lambda: self.stop_requested)
             if result is None:
                 return
-            cached.append(result)
-        (train_x, train_y), (val_x, val_y) = cached
+            vectors, kept = result
+            if len(kept) < len(files):
+                read = set(kept)
+                self.on_event(Message(_gone_note([f for i, f in enumerate(files) if i not in read])))
+            labels = keras.utils.to_categorical([files[i].label for i in kept], len(split.classes))
+            arrays.append((vectors, labels))
+        (train_x, train_y), (val_x, val_y) = arrays
         head = embeddings.head_model(model)
         # One optimizer for both: the full model's checkpoints then carry its state.
         self._compile(head, config.training.learning_rate, model.optimizer)
@@ -248,15 +364,6 @@ class TrainingJob:
                 "lower; the checkpoints from before this happened are intact."
             )
 
-    def _prepare_run_dir(self, index: DatasetIndex) -> None:
-        run = self.run_folder
-        run.create()
-        try:
-            run.write_labels(index.classes)
-            run.write_config(self.config)
-        except OSError as e:
-            raise UserError(f"Cannot write to the output folder {self.run_dir}: {e.strerror}.") from None
-
     def write_history(self) -> None:
         self.run_folder.write_history(self.history)
 
@@ -268,6 +375,15 @@ class TrainingJob:
         stopped = self._aborted() or len(self.history) < self.config.training.total_epochs
         self.on_event(Finished(self.run_dir, metrics, stopped))
         return TrainingResult(self.run_dir, self.history, metrics, stopped)
+
+
+def _loads(path: Path) -> bool:
+    return keras_file_problem(path) is None
+
+
+def _gone_note(files: list[ImageFile]) -> str:
+    names = ", ".join(f.path.name for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    return f"Left out {len(files)} photo(s) that could not be read any more: {names}."
 
 
 def run_metrics(history: list[dict], split: Split) -> dict:

@@ -31,19 +31,23 @@ def fast_mode_decision(config: TrainingConfig) -> tuple[bool, str]:
                   "once and the head trains on what it saw.")
 
 
-def history_at_checkpoint(history: list[dict], checkpoint_row: dict | None) -> list[dict]:
-    """The history as it was when the last checkpoint was written.
+def history_at_checkpoint(history: list[dict], meta: dict) -> list[dict]:
+    """The history as it was when the checkpoint was published: the checkpoint carries it.
 
-    A crash can fall between writing history.json and publishing last.keras (either
-    order): resuming must continue from the checkpoint, so the history is cut back to
-    it, or completed with the row the checkpoint recorded.
+    A crash can fall between publishing last.keras and writing history.json (in either
+    order, in runs older than this): a resume continues from the checkpoint, so its own
+    history wins; a checkpoint of an older run carries only its row, and the history
+    file is cut back to it, or completed with that row.
     """
-    if checkpoint_row is None:
+    if "history" in meta:
+        return [dict(row) for row in meta["history"]]
+    row = meta.get("row")
+    if row is None:
         return history
-    epoch = checkpoint_row["epoch"]
-    rows = [row for row in history if row["epoch"] <= epoch]
+    epoch = row["epoch"]
+    rows = [r for r in history if r["epoch"] <= epoch]
     if not rows or rows[-1]["epoch"] < epoch:
-        rows.append(checkpoint_row)
+        rows.append(row)
     return rows
 
 
@@ -58,7 +62,7 @@ def plan_fine_tuning(
     """
     run = RunFolder(run_dir)
     config = run.read_config()
-    history = run.read_history()
+    history = run.settled_history()
     tuned = sum(1 for row in history if row.get("phase") == FINE_TUNING)
     changes: dict = {
         "epochs": min(len(history) - tuned, config.training.epochs),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QSplitter,
@@ -18,17 +18,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine import EvaluateRequest, PredictRequest
+from desktop_app.core.errors import ClassesChanged
 from desktop_app.core.events import Progress, Step
 from desktop_app.core.results.evaluation import load_evaluation
 from desktop_app.core.runs import RunInfo
 from desktop_app.core.session import Session
 from desktop_app.ui.tasks import Engine, LatestRequest, LocalWork
+from desktop_app.ui.widgets import class_map_dialog
 from desktop_app.ui.widgets.bindings import follow
 from desktop_app.ui.widgets.drops import dropped_paths
 from desktop_app.ui.widgets.evaluation_views import (
     THUMB_SIDE, CaptionedThumbnails, ConfusionMatrixView, PredictionRows, decode_prediction_thumbnails,
 )
-from desktop_app.ui.widgets.run_chooser import RunChooser, no_model_text
+from desktop_app.ui.widgets.run_chooser import RunChooser, no_model_text, relocated_dataset
 from desktop_app.ui.widgets.step_page import StepPage, named, styled_label
 from desktop_app.ui.widgets.training_curves import TrainingCurves
 
@@ -61,6 +63,7 @@ class EvaluatePanel(StepPage):
         self.evaluations.progress.connect(self._on_progress)
         self.evaluations.succeeded.connect(self._on_evaluated)
         self.evaluations.failed.connect(self._on_failed)
+        self.evaluations.refused.connect(self._on_refused)
         self.evaluations.cancelled.connect(lambda: self._on_evaluated(None))
         self.evaluations.finished.connect(self._on_finished)
         self.predicting = LatestRequest(engine, parent=self)
@@ -295,7 +298,9 @@ class EvaluatePanel(StepPage):
         self.progress.setRange(0, 0)
         self.status.setText("Checking the photos…")
         self.task_run = run.path
-        self.evaluations.submit(EvaluateRequest(run.path))
+        self.evaluations.submit(EvaluateRequest(
+            run.path, relocated=relocated_dataset(run, self.session), class_map=dict(self.session.class_renames),
+            save=self.session.may_write(run.path)))
 
     def _showing_task_run(self) -> bool:
         run = self.current_run()
@@ -338,6 +343,14 @@ class EvaluatePanel(StepPage):
             self.status.setText(message)
         elif self.task_run is not None:
             self.status.setText(f"Evaluating {self.task_run.name} failed: {message}")
+
+    def _on_refused(self, error) -> None:
+        """Classes renamed outside the app: ask which is which, then evaluate with that."""
+        if isinstance(error, ClassesChanged) and error.missing and error.added and self._showing_task_run():
+            mapping = class_map_dialog.ask_class_map(self, error.missing, error.added)
+            if mapping:
+                self.session.class_renames = {**self.session.class_renames, **mapping}
+                QTimer.singleShot(0, self.evaluate)  # once this request has finished
 
     def _on_finished(self) -> None:
         self.progress.setVisible(False)

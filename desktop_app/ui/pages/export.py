@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine import ExportRequest, ReportRequest
 from desktop_app.core.events import Progress
 from desktop_app.core.export.formats import FORMAT_TITLES
-from desktop_app.core.runs import RunInfo
+from desktop_app.core.paths import user_data_dir
+from desktop_app.core.runs import RunFolder, RunInfo
 from desktop_app.core.session import Session
 from desktop_app.ui.tasks import Engine, LatestRequest
 from desktop_app.ui.widgets.bindings import follow
@@ -166,7 +167,7 @@ class ExportPanel(StepPage):
         return self.work.is_running()
 
     def _run_changed(self, run: RunInfo | None) -> None:
-        self.out_edit.setText(str(run.path / "export") if run is not None else "")
+        self.out_edit.setText(str(self._own_folder(run) / "export") if run is not None else "")
         self.results.setRowCount(0)
         self.notes.setText("")
         if run is None:
@@ -222,7 +223,13 @@ class ExportPanel(StepPage):
         run = self.current_run()
         if run is None or self._busy():
             return
-        self._start(ReportRequest(run.path), "Writing the lab report…", self._on_report)
+        out = None if self.session.may_write(run.path) else self._own_folder(run) / RunFolder.REPORT
+        self._start(ReportRequest(run.path, out), "Writing the lab report…", self._on_report)
+
+    def _own_folder(self, run: RunInfo) -> Path:
+        """Where this page writes for a run: the run folder, or for a run the app may not write
+        into (outside the open project) a folder of its own."""
+        return run.path if self.session.may_write(run.path) else user_data_dir() / "exports" / run.name
 
     def _on_progress(self, event) -> None:
         if isinstance(event, Progress) and event.total:

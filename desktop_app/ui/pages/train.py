@@ -9,22 +9,24 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
     QFrame, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from desktop_app.core.engine import Crashed, Progressed, Refused, TrainRequest
-from desktop_app.core.errors import UserError
+from desktop_app.core.errors import ClassesChanged, UserError
 from desktop_app.core.events import (
-    BatchEnd, CheckpointSaved, EpochEnd, Estimate, Failed, Finished, Message, PhaseStarted, Progress,
+    BatchEnd, CheckpointSaved, EpochCut, EpochEnd, Estimate, Failed, Finished, Message, PhaseStarted, Progress,
 )
 from desktop_app.core.runs import RunFolder, list_runs, new_run_dir, runs_dir
 from desktop_app.core.session import FINE_TUNING, FinishedRun, Session, TrainingConfig, fine_tune_learning_rate
 from desktop_app.core.train.plan import fast_mode_decision, plan_fine_tuning
 from desktop_app.ui.tasks import BUG, TRAINING_DIED, Engine
+from desktop_app.ui.widgets import class_map_dialog
 from desktop_app.ui.widgets.bindings import bind, follow
+from desktop_app.ui.widgets.run_chooser import relocated_dataset
 from desktop_app.ui.widgets.step_page import StepPage, named, set_role, styled_label
 from desktop_app.ui.widgets.training_curves import TrainingCurves
 
@@ -51,6 +53,7 @@ class TrainingRun(QObject):
 
     event = Signal(object)  # core.events, in order
     failed = Signal(str)
+    refused = Signal(object)  # the UserError behind ``failed``
     finished = Signal()
 
     def __init__(self, request: TrainRequest, parent: QObject | None = None):
@@ -65,6 +68,8 @@ class TrainingRun(QObject):
             return
         if isinstance(message, Refused):
             self.failed.emit(message.message)
+            if message.error is not None:
+                self.refused.emit(message.error)
         elif isinstance(message, Crashed):
             self.failed.emit(BUG)
         self.running = False
@@ -91,6 +96,8 @@ class TrainPanel(StepPage):
         self.session = session
         self.training: TrainingRun | None = None
         self.phase_epochs: tuple[int, int] = (0, 0)
+        self._retry: tuple | None = None  # the last resume, to go on with once classes are matched
+        self._cut_epoch: int | None = None
 
         controls = QVBoxLayout()
         controls.setContentsMargins(0, 0, 8, 0)
@@ -323,9 +330,19 @@ class TrainPanel(StepPage):
             return
         self._continue(run, {}, "Resuming…")
 
+    def _writable(self, run_dir: Path) -> bool:
+        if self.session.may_write(run_dir):
+            return True
+        self._show_status(f"{Path(run_dir).name} lies outside the open project, so the app does not change it. "
+                          "Save the project under another name (it then holds a copy) to train it further.",
+                          error=True)
+        return False
+
     def fine_tune(self) -> None:
         if self.run_dir is None:
             self._show_status("Train a run first, then fine-tune it.", error=True)
+            return
+        if not self._writable(self.run_dir):
             return
         training = self.session.training
         try:
@@ -352,9 +369,24 @@ class TrainPanel(StepPage):
         self._set_running(False)
 
     def _continue(self, run_dir: Path, changes: dict, text: str) -> None:
-        self.curves.set_history(RunFolder(run_dir).read_history())
-        self._launch(TrainRequest(resume=Path(run_dir), changes=changes), Path(run_dir), text)
+        if not self._writable(run_dir):
+            return
+        run = RunFolder(run_dir)
+        info = run.info()
+        self.curves.set_history(run.settled_history())
+        relocated = relocated_dataset(info, self.session) if info is not None else None
+        self._retry = (run_dir, changes, text)
+        self._launch(TrainRequest(resume=Path(run_dir), changes=changes, relocated=relocated,
+                                  class_map=dict(self.session.class_renames)), Path(run_dir), text)
         self._fill_checkpoints()
+
+    def _on_refused(self, error) -> None:
+        """Classes renamed outside the app: ask which is which, then go on with that."""
+        if isinstance(error, ClassesChanged) and error.missing and error.added and self._retry is not None:
+            mapping = class_map_dialog.ask_class_map(self, error.missing, error.added)
+            if mapping:
+                self.session.class_renames = {**self.session.class_renames, **mapping}
+                QTimer.singleShot(0, lambda retry=self._retry: self._continue(*retry))
 
     def _launch(self, request: TrainRequest, run_dir: Path, text: str) -> None:
         if self.is_training():
@@ -362,6 +394,8 @@ class TrainPanel(StepPage):
         self.training = TrainingRun(request, parent=self)
         self.training.event.connect(self.on_event)
         self.training.failed.connect(lambda message: self._show_status(message, error=True))
+        self.training.refused.connect(self._on_refused)
+        self._cut_epoch = None
         self.training.finished.connect(lambda: self._set_running(False))
         self.session.run = run_dir
         self._show_status(text)
@@ -385,6 +419,8 @@ class TrainPanel(StepPage):
             self._show_status("Choose a checkpoint in the list first.", error=True)
             return
         kind = self.checkpoints.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        if not self._writable(self.run_dir):
+            return
         try:
             RunFolder(self.run_dir).restore_checkpoint(kind)
         except OSError as e:
@@ -430,15 +466,21 @@ class TrainPanel(StepPage):
             self._fill_checkpoints()
         elif isinstance(event, Message):
             self._show_status(event.text)
+        elif isinstance(event, EpochCut):
+            self._cut_epoch = event.epoch
         elif isinstance(event, Finished):
             best = event.metrics.get("best_val_accuracy")
             score = f" Best validation accuracy: {best:.0%}." if best is not None else ""
             verb = "Stopped" if event.stopped else "Finished"
+            if self._cut_epoch is not None:
+                verb = f"Stopped during epoch {self._cut_epoch}; it will run again on Resume"
             self._show_status(f"{verb}.{score}")
+            self.time_label.setText("")  # nothing is left to wait for
             self.refresh_runs()
             self.session.finished_run = FinishedRun(Path(event.run_dir), event.stopped)
         elif isinstance(event, Failed):
             self._show_status(event.message, error=True)
+            self.time_label.setText("")
 
     def _fill_checkpoints(self) -> None:
         if self.run_dir is None:

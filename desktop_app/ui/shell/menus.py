@@ -150,8 +150,17 @@ class DesktopActions(QObject):
         self.reset_action = _action(w, "&Reset settings to defaults", self._reset_settings,
                                     tip="Put every setting of every step back to how the app starts.")
         menu.addAction(self.reset_action)
+        self.preferences_action = _action(w, "&Preferences…", self.show_preferences,
+                                          QKeySequence.StandardKey.Preferences,
+                                          "What the app keeps on this computer (the embedding cache), and how much.")
+        menu.addAction(self.preferences_action)
         w.menuBar().insertMenu(_menu(w, "Go").menuAction(), menu)
         self.edit_menu = menu
+
+    def show_preferences(self) -> None:
+        from desktop_app.ui.shell.preferences import PreferencesDialog
+
+        PreferencesDialog(self.window).exec()
 
     def _reset_settings(self) -> None:
         answer = QMessageBox.question(self.window, APP_NAME, "Put every setting back to its default? "

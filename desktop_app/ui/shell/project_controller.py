@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop_app import APP_NAME
@@ -154,8 +154,12 @@ class ProjectController(QObject):
         self.project = project
         self._timer.stop()
         self.session.runs_folder = project.runs_dir if project else None
+        self.session.protected_runs = frozenset(p.resolve() for p in project.outside_runs) if project else frozenset()
         runs = project.run_paths() if project else []
         self.session.run = runs[-1] if runs else None
+        if project is not None and project.read_only:
+            self.window.statusBar().showMessage("Read-only project: runs outside its folder are not changed.")
+            self._inform(project.warning)
         if project is not None:
             self._remember(project.folder)
         self._modified = False
@@ -170,7 +174,7 @@ class ProjectController(QObject):
             self._timer.start()
 
     def _autosave(self) -> None:
-        if self.project is not None and self.autosave and self.is_modified():
+        if self.project is not None and not self.project.read_only and self.autosave and self.is_modified():
             self._write(self.project)
 
     def _write(self, project: Project, settings: Settings | None = None) -> bool:
@@ -193,7 +197,8 @@ class ProjectController(QObject):
             # Record the run with the settings as last saved, not the session's: unsaved (or
             # discarded, when the window closed during training) edits stay unsaved.
             self.project.add_run(finished.path)
-            self._write(self.project, self._saved)
+            if not self.project.read_only:
+                self._write(self.project, self._saved)
         elif finished.path not in self.session_runs:
             self.session_runs.append(finished.path)
             self._update_modified()
@@ -244,7 +249,7 @@ class ProjectController(QObject):
         self.window.statusBar().showMessage(f"Opened the project {project.name}", 4000)
 
     def save(self) -> bool:
-        if self.project is None:
+        if self.project is None or self.project.read_only:
             return self.save_as()
         return self._write(self.project)
 
@@ -274,7 +279,7 @@ class ProjectController(QObject):
 
     def confirm_discard(self) -> bool:
         """Before the work on screen is replaced or the window closes: True to go on."""
-        if self.project is not None and self.autosave:
+        if self.project is not None and self.autosave and not self.project.read_only:
             if not self.is_modified() or self._write(self.project):
                 return True
             # Autosave failed (read-only folder, disk full): ask, rather than lose the work.
@@ -322,3 +327,12 @@ class ProjectController(QObject):
 
     def _show_error(self, text: str) -> None:
         QMessageBox.warning(self.window, APP_NAME, text)
+
+    def _inform(self, text: str) -> None:
+        """A warning that does not stop the work: the box stays open beside the window."""
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, text, parent=self.window)
+        box.setObjectName("projectWarning")
+        box.setModal(False)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        self.warning_box = box

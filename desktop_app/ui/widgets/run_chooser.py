@@ -15,6 +15,15 @@ from desktop_app.core.runs import RunInfo, list_runs, read_run
 RunsSource = Path | Callable[[], Path | None] | None
 
 
+def relocated_dataset(run: RunInfo, session) -> Path | None:
+    """The dataset on screen, offered as where a run's dataset went when its own folder is gone
+    (a project moved to another computer); the run checks it holds its photos."""
+    index = session.index
+    if run.config.data.is_dir() or index is None:
+        return None
+    return Path(index.root)
+
+
 def no_model_text(run: RunInfo) -> str:
     """Why a run has no model yet, and what to do about it."""
     why = ("This run has no model yet: a run saves its model when its training ends. If it is still "
