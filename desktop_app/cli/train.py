@@ -117,6 +117,7 @@ def cmd_train(args) -> int:
     from desktop_app.core.data.scan import scan_folder
     from desktop_app.core.data.split import parse_class_map
     from desktop_app.core.errors import RefusedError
+    from desktop_app.core.results.advice import advise_run
     from desktop_app.core.runs import RunFolder
 
     index = None
@@ -153,6 +154,9 @@ def cmd_train(args) -> int:
     if "best_val_accuracy" in result.metrics:
         print(f"Best val_accuracy {result.metrics['best_val_accuracy']:.4f} at epoch "
               f"{result.metrics['best_epoch']}. Model saved to {RunFolder(result.run_dir).model_path}")
+    advice = advise_run(result.run_dir)
+    if advice is not None:
+        print(f"Advice: {advice.text}")
     if result.stopped_early:
         print(f"Stopped early; continue with: transfer-studio train --resume {result.run_dir}")
     return 0

@@ -15,7 +15,10 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,11 +26,13 @@ from typing import Any
 from desktop_app.core.data.split import RecordedSplit
 from desktop_app.core.errors import RefusedError, UserError
 from desktop_app.core.fileio import copy_atomic, fsync_dir, write_json_atomic, write_text_atomic
+from desktop_app.core.keras_files import assemble_classifier, keras_file_problem
 from desktop_app.core.paths import user_data_dir
 from desktop_app.core.session import FINE_TUNING, TrainingConfig
 
 BEST = "best"
 LAST = "last"
+WHOLE = "whole"  # the whole classifier as a phase that trains only the head began; its checkpoints hold the head
 LABELS_FILE = "labels.txt"  # beside every model file the app writes, run folder or export
 MODEL_FILE = "model.keras"
 SPLIT_RECORDED_SINCE = 3  # config.json's schema_version from which runs record their photos
@@ -256,9 +261,9 @@ class RunFolder:
     def clear_staging(self) -> None:
         """Files Keras wrote for an epoch that is not published: never to be published later.
         What cannot be removed now stays, to be written over (or to fail that write)."""
-        for kind in (BEST, LAST):
+        for leftover in (self.staging_dir.iterdir() if self.staging_dir.is_dir() else ()):
             try:
-                self.checkpoint_path(kind, staged=True).unlink(missing_ok=True)
+                leftover.unlink()
             except OSError:
                 pass
         try:
@@ -275,17 +280,68 @@ class RunFolder:
                 found.append(CheckpointInfo(kind, path, meta["epoch"], meta.get("metrics", {}), meta["saved_at"]))
         return found
 
+    def checkpoint_problem(self, kind: str) -> str | None:
+        """Why a checkpoint cannot give a whole model, in words; None when it can."""
+        problem = keras_file_problem(self.checkpoint_path(kind))
+        if problem is None and (self.read_checkpoint_meta(kind) or {}).get("head"):
+            whole = keras_file_problem(self.checkpoint_path(WHOLE))
+            if whole is not None:
+                problem = f"the file of the whole model it goes with ({WHOLE}.keras) {whole.removeprefix('it ')}"
+        return problem
+
+    def write_whole_checkpoint(self, kind: str, target: Path, with_meta: bool = True) -> None:
+        """``target`` becomes the whole classifier of a checkpoint: the file itself, or for a
+        checkpoint of the head only, the head put into the whole model it goes with (with
+        the checkpoint's metadata inside, unless the caller publishes its own)."""
+        meta = self.read_checkpoint_meta(kind) or {}
+        if not meta.get("head"):
+            copy_atomic(self.checkpoint_path(kind), target)
+            return
+        whole_meta = json.dumps({**meta, "head": False}, indent=2).encode()
+        try:
+            assemble_classifier(self.checkpoint_path(WHOLE), self.checkpoint_path(kind), target,
+                                extra={CHECKPOINT_META: whole_meta} if with_meta else None,
+                                leave_out=frozenset({CHECKPOINT_META}))
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):  # h5py's errors are of these kinds
+            raise UserError(f"The {kind} checkpoint of {self.name} holds only the model's head, and the file of the "
+                            f"whole model it goes with ({WHOLE}.keras) is missing or damaged.") from None
+
+    @contextmanager
+    def whole_checkpoint(self, kind: str) -> Iterator[Path]:
+        """A file holding the whole classifier of a checkpoint, for as long as the block runs."""
+        if not (self.read_checkpoint_meta(kind) or {}).get("head"):
+            yield self.checkpoint_path(kind)
+            return
+        self.staging_dir.mkdir(parents=True, exist_ok=True)  # cleared at the next start, should a kill leave it
+        target = self.staging_dir / f"{kind}-whole-{uuid.uuid4().hex}.keras"
+        try:
+            self.write_whole_checkpoint(kind, target)
+            yield target
+        finally:
+            target.unlink(missing_ok=True)
+
     def restore_checkpoint(self, kind: str) -> Path:
         """Make a checkpoint the run's model (``model.keras``, what evaluation and export use)."""
-        copy_atomic(self.checkpoint_path(kind), self.model_path)
+        self.write_whole_checkpoint(kind, self.model_path)
         return self.model_path
 
     def publish_model(self, kind: str = BEST) -> bool:
-        """The end of a run: the chosen checkpoint becomes the run's model, if there is one."""
-        if not self.checkpoint_path(kind).exists():
-            return False
-        self.restore_checkpoint(kind)
-        return True
+        """The end of a run: the chosen checkpoint becomes the run's model, or the last one if
+        the chosen one cannot give a whole model; False when neither can."""
+        for candidate in dict.fromkeys((kind, LAST)):
+            if self.checkpoint_path(candidate).exists() and self.checkpoint_problem(candidate) is None:
+                self.restore_checkpoint(candidate)
+                return True
+        return False
+
+    def make_heads_whole(self) -> None:
+        """Before the whole model of a phase is replaced: each checkpoint that holds only the
+        head becomes a whole model, so it never meets another phase's base."""
+        for kind in (BEST, LAST):
+            if (self.read_checkpoint_meta(kind) or {}).get("head") and self.checkpoint_problem(kind) is None:
+                self.staging_dir.mkdir(parents=True, exist_ok=True)
+                self.write_whole_checkpoint(kind, self.checkpoint_path(kind, staged=True), with_meta=False)
+                self.publish_checkpoint(kind, {**self.read_checkpoint_meta(kind), "head": False})
 
     def info(self) -> RunInfo | None:
         """What lists show about the run; None when it is not a usable run folder."""
@@ -303,24 +359,6 @@ def checkpoint_meta(path: Path) -> dict | None:
             return json.loads(archive.read(CHECKPOINT_META))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
-
-
-def keras_file_problem(path: Path) -> str | None:
-    """Why a .keras file cannot be a whole model, in words; None when it looks whole. A crash,
-    a full disk or a copy cut short can leave an empty or broken one."""
-    try:
-        if Path(path).stat().st_size == 0:
-            return "it is empty"
-        with zipfile.ZipFile(path) as archive:
-            if "config.json" not in archive.namelist():
-                return "it is not a Keras model file"
-            if archive.testzip() is not None:
-                return "it is cut off or damaged"
-    except FileNotFoundError:
-        return "it is missing"
-    except (OSError, zipfile.BadZipFile):
-        return "it is not a Keras model file, or it is cut off"
-    return None
 
 
 def runs_dir() -> Path:

@@ -83,6 +83,11 @@ class ModelSettings:
     hidden_units: int = 0  # 0: no hidden dense layer
 
 
+# The Quick experiment (Train page): the notebook's "10 % of the photos, 5 epochs", with the
+# settings bench/recipe.py measured to do well in that time (bench/README.md).
+QUICK_EXPERIMENT: dict = {"subset_percent": 10.0, "epochs": 5, "learning_rate": 3e-3, "fast": True}
+
+
 @dataclass(frozen=True)
 class TrainingSettings:
     """Feature extraction, then optional fine-tuning (Train step)."""
@@ -92,7 +97,7 @@ class TrainingSettings:
     learning_rate: float = 1e-3
     optimizer: str = "adam"
     label_smoothing: float = 0.0  # part of each one-hot label spread over the other classes
-    fast: bool = True  # cached features whenever the base is frozen and nothing is augmented
+    fast: bool = True  # while the base is frozen, the head learns from stored embeddings (and versions)
     fine_tune: bool = False
     fine_tune_epochs: int = 5
     unfreeze_layers: int = 10

@@ -101,10 +101,13 @@ def test_an_epoch_cut_short_by_stop_never_counts(data, tmp_path):
     from desktop_app.core.train.job import TrainingJob
 
     events = []
+    # Epoch 2 is the first of fine-tuning: the base is not frozen any more, so each epoch ends
+    # with a validation pass of the whole model (while it is frozen, validation takes milliseconds
+    # on stored embeddings, and nothing can cut it short).
     config = TrainingConfig.of(data, tmp_path / "run", backbone="mobilenet", alpha=0.25, weights=None,
-                               img_size=32, batch_size=4, epochs=4, fast=False,
-                               augmentation=__import__("desktop_app.core.augment.spec",
-                                                       fromlist=["AugmentationSpec"]).AugmentationSpec())
+                               img_size=32, batch_size=4, epochs=1, fine_tune_epochs=3, unfreeze_layers=5,
+                               fast=False, augmentation=__import__("desktop_app.core.augment.spec",
+                                                                   fromlist=["AugmentationSpec"]).AugmentationSpec())
     job = TrainingJob(config)
 
     def on_event(event):
@@ -380,7 +383,8 @@ def test_a_run_made_by_the_previous_version_opens_evaluates_exports_and_resumes(
     from desktop_app.core.data.validate import validate_index
 
     split = info.config.split
-    val = make_split(validate_index(scan_folder(data)), split.subset_percent, split.val_fraction, split.seed).val
+    val = make_split(validate_index(scan_folder(data)), split.subset_percent, split.val_fraction, split.seed,
+                     legacy=True).val
     assert {p["path"] for p in evaluated["predictions"]} == {str(f.path) for f in val}
     assert cli_main(["export", str(run), "--out", str(tmp_path / "exported"), "--format", "keras"]) == 0
     assert (tmp_path / "exported" / "model.keras").is_file()

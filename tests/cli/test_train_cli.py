@@ -47,7 +47,11 @@ def test_train_writes_every_run_file(tmp_path):
     summary = (out / "summary.txt").read_text()
     assert "data_augmentation (Sequential)" in summary and "base_model (Functional)" in summary
     assert "Total params:" in summary and "Non-trainable params:" in summary
-    assert {p.name for p in (out / "checkpoints").glob("*.keras")} == {"best.keras", "last.keras"}
+    # Fast mode (the default: augmentation bank while the base is frozen): the whole model
+    # once, then the head each epoch.
+    assert {p.name for p in (out / "checkpoints").glob("*.keras")} == {"best.keras", "last.keras", "whole.keras"}
+    whole_size = (out / "checkpoints" / "whole.keras").stat().st_size
+    assert (out / "checkpoints" / "last.keras").stat().st_size * 20 < whole_size <= (out / "model.keras").stat().st_size
 
     import keras
 
@@ -57,7 +61,7 @@ def test_train_writes_every_run_file(tmp_path):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
-def test_train_uses_test_folder_for_validation(tmp_path):
+def test_train_uses_test_folder_for_validation(tmp_path, capsys):
     root = tmp_path / "food"
     make_image_folder(root / "train", per_class=5)
     make_image_folder(root / "test", per_class=2)
@@ -69,6 +73,12 @@ def test_train_uses_test_folder_for_validation(tmp_path):
     assert metrics["num_train_images"] == 15
     assert metrics["num_val_images"] == 6
     assert metrics["val_images_per_class"] == {"blue": 2, "green": 2, "red": 2}
+    # The advice in words comes right after the best score.
+    from desktop_app.core.results.advice import advise_run
+
+    lines = capsys.readouterr().out.splitlines()
+    best = next(i for i, line in enumerate(lines) if line.startswith("Best val_accuracy"))
+    assert lines[best + 1] == f"Advice: {advise_run(out).text}"
 
 
 @pytest.mark.parametrize(

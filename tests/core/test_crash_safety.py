@@ -53,8 +53,10 @@ def assert_whole(run: RunFolder, epochs: int, fine_tune_epochs: int) -> None:
     checkpoints = {c.kind: c for c in run.checkpoints()}
     assert checkpoints[LAST].epoch == len(history)
     assert history[checkpoints[BEST].epoch - 1]["val_accuracy"] == metrics["best_val_accuracy"]
-    for path in (run.checkpoint_path(LAST), run.checkpoint_path(BEST), run.model_path):
-        keras.saving.load_model(path)
+    for kind in (LAST, BEST):
+        with run.whole_checkpoint(kind) as path:
+            keras.saving.load_model(path)
+    keras.saving.load_model(run.model_path)
     assert not run.staging_dir.exists() or not any(run.staging_dir.iterdir())
 
 
@@ -101,3 +103,41 @@ def test_chaos_kills_all_through_a_run_with_fine_tuning(tmp_path):
     print(f"chaos test: {len(tried)} SIGKILLs: {'; '.join(tried)}")
     assert len(tried) >= 20
     assert_whole(run, 6, 2)
+
+
+def test_fast_mode_keeps_the_head_each_epoch_and_a_kill_loses_nothing(tmp_path):
+    """While only the head trains, each epoch's checkpoint is the head (and its optimizer);
+    killed mid-phase, the run resumes from its last head checkpoint and ends as an
+    uninterrupted run does; its model.keras is the whole classifier, in a fresh process."""
+    data = make_image_folder(tmp_path / "data", per_class=6)
+    fast = [arg for arg in TINY if arg not in ("--no-fast", "--no-augment")] + ["--augment", "light", "--epochs", "4"]
+    whole_run = RunFolder(tmp_path / "uninterrupted")
+    assert transfer_studio("train", str(data), "--out", str(whole_run.path), *fast).returncode == 0
+    run = RunFolder(tmp_path / "run")
+    died = transfer_studio("train", str(data), "--out", str(run.path), *fast, kill_at="whole-published:1")
+    assert died.returncode == -signal.SIGKILL and not run.checkpoints(), died.stderr[-2000:]  # no epoch yet
+    died = transfer_studio("train", "--resume", str(run.path), kill_at="checkpoint-published:2")
+    assert died.returncode == -signal.SIGKILL, died.stderr[-2000:]
+    assert run.read_checkpoint_meta(LAST)["head"] and run.read_checkpoint_meta(LAST)["epoch"] == 2
+    assert run.checkpoint_path(LAST).stat().st_size * 5 < run.checkpoint_path("whole").stat().st_size
+    done = transfer_studio("train", "--resume", str(run.path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Resuming after epoch 2" in done.stdout
+    assert_whole(run, 4, 0)
+    steps = [row["optimizer_steps"] for row in run.read_history()]
+    assert steps == [row["optimizer_steps"] for row in whole_run.read_history()]
+    assert steps == [steps_per_epoch(run) * epoch for epoch in (1, 2, 3, 4)]
+    # The Train page's Restore puts a head checkpoint into the whole model in the window's
+    # process, which never imports TensorFlow.
+    restore = ("import sys; from desktop_app.core.runs import RunFolder; RunFolder(sys.argv[1]).restore_checkpoint("
+               "'last'); assert not {'tensorflow', 'keras'} & set(sys.modules), 'TensorFlow imported'")
+    restored = subprocess.run([sys.executable, "-c", restore, str(run.path)], capture_output=True, text=True,
+                              timeout=300)
+    assert restored.returncode == 0, restored.stderr[-2000:]
+    check = ("import sys, keras, numpy as np; m = keras.saving.load_model(sys.argv[1]); "
+             "p = m.predict(np.zeros((2, 32, 32, 3)), verbose=0); assert p.shape == (2, 3), p.shape; "
+             "assert m.get_layer('base_model') is not None; print(int(m.optimizer.iterations))")
+    fresh = subprocess.run([sys.executable, "-c", check, str(run.model_path)], capture_output=True, text=True,
+                           timeout=300)
+    assert fresh.returncode == 0, fresh.stderr[-2000:]
+    assert int(fresh.stdout.split()[-1]) == steps[-1]  # the last epoch's head, optimizer state included

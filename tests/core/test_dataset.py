@@ -50,13 +50,26 @@ def test_val_folder_is_preferred_over_test(tmp_path):
     assert {f.split for f in split.val} == {"val"} and len(split.val) == 3
 
 
-@pytest.mark.parametrize("percent, per_class_train", [(100, 160), (10, 16), (1, 1)])
+@pytest.mark.parametrize("percent, per_class_train", [(100, 160), (10, 16), (1, 2)])
 def test_subsets_are_stratified(tmp_path, percent, per_class_train):
     root = make_image_folder(tmp_path / "d", per_class=200, size=8)
     split = make_split(scan_folder(root), subset_percent=percent, val_fraction=0.2, seed=3)
     train = split.counts()["train"]
     assert set(train.values()) == {per_class_train}
+    assert set(split.counts()["val"].values()) == {40}  # a fifth of all the photos, at every share
     assert not set(split.train) & set(split.val)
+
+
+def test_runs_on_any_share_of_a_folder_are_checked_on_the_same_photos(tmp_path):
+    """Validation is chosen first from all the photos; the share applies to training only."""
+    index = scan_folder(make_image_folder(tmp_path / "d", per_class=50, size=8))
+    splits = {percent: make_split(index, percent, 0.2, seed=5) for percent in (1, 10, 100)}
+    assert splits[1].val == splits[10].val == splits[100].val and len(splits[100].val) == 30
+    assert set(splits[1].train) < set(splits[10].train) < set(splits[100].train)
+    assert "chosen first from all of them" in splits[10].rule and "training photos only" in splits[10].rule
+    # Runs made before version 3 took the share first: their validation photos are found again.
+    legacy = make_split(index, 10, 0.2, seed=5, legacy=True)
+    assert len(legacy.val) == 3 and set(legacy.val) != set(splits[10].val)
 
 
 def test_same_seed_same_files_other_seed_other_files(tmp_path):

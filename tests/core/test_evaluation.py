@@ -133,10 +133,10 @@ def test_a_run_made_before_runs_recorded_their_photos_gets_the_split_training_ma
     run.config_path.write_text(json.dumps({**config, "schema_version": 2}))  # as the previous version wrote it
     run.write_labels(["blue", "green", "red"])
     photos = run_photos(run.path)
-    trained = make_split(validate_index(scan_folder(data)), 100.0, 0.3, 7)  # as TrainingJob did
+    trained = make_split(validate_index(scan_folder(data)), 100.0, 0.3, 7, legacy=True)  # as TrainingJob did
     assert photos.legacy and photos.split.train == trained.train and photos.split.val == trained.val
     assert not any("broken" in f.path.name for f in photos.split.train + photos.split.val)
-    naive = make_split(scan_folder(data), 100.0, 0.3, 7)  # without the check: another split
+    naive = make_split(scan_folder(data), 100.0, 0.3, 7, legacy=True)  # without the check: another split
     assert (naive.train, naive.val) != (photos.split.train, photos.split.val)
     shutil.rmtree(data)
     with pytest.raises(UserError, match="gone"):

@@ -80,7 +80,7 @@ def test_split_controls_change_the_counts_and_settings(qtbot, panel, tmp_path):
     open_and_wait(qtbot, panel, root)
     session = panel.session
     assert session.split == SplitSettings(100.0, 0.2, 42)
-    assert "learns from 96 photos and is checked on 24" in panel.split_result.text()
+    assert "learns from 96 photos and is checked on 24: the same 24 at every share" in panel.split_result.text()
     with qtbot.waitSignal(session.events.split) as signal:
         qtbot.mouseClick(panel.subset_buttons[10.0], Qt.MouseButton.LeftButton)
     assert signal.args[0].subset_percent == 10.0
@@ -91,7 +91,7 @@ def test_split_controls_change_the_counts_and_settings(qtbot, panel, tmp_path):
     panel.val_spin.setValue(25)
     panel.seed_spin.setValue(7)
     assert session.split == SplitSettings(50.0, 0.25, 7)
-    assert [cell(panel.table, r, 3) for r in range(3)] == ["5", "5", "5"]
+    assert [cell(panel.table, r, 3) for r in range(3)] == ["10", "10", "10"]  # a quarter of all 40: the share is for training
     assert not panel.imbalance_label.isVisible()
     # A change made elsewhere (a project opened, the Quick experiment) shows here.
     session.split = SplitSettings(10.0, 0.3, 9)

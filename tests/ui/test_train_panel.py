@@ -8,8 +8,10 @@ from conftest import make_image_folder, wait_for_dataset
 from desktop_app.core.augment.spec import AugmentationSpec
 from desktop_app.core.data.scan import scan_folder
 from desktop_app.core.data.validate import validate_index
+from desktop_app.core.results import advice as advice_module
+from desktop_app.core.results.advice import Advice, advise_run
 from desktop_app.core.runs import RunFolder
-from desktop_app.core.session import ModelSettings
+from desktop_app.core.session import ModelSettings, TrainingConfig
 from desktop_app.ui.pages.train import TrainPanel, format_seconds
 
 
@@ -89,6 +91,65 @@ def test_stop_then_resume_continues_the_timeline(qtbot, panel):
     assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) > done
 
 
+def test_advice_after_a_run_says_what_to_try_and_its_button_does_it(qtbot, panel):
+    panel.epochs.setValue(2)
+    with qtbot.waitSignal(panel.session.events.finished_run, timeout=180_000):
+        panel.start()
+    _wait_idle(qtbot, panel)
+    run = panel.session.run
+    advice = advise_run(run)
+    assert panel.advice_label.isVisible() and panel.advice_label.text() == advice.text
+    assert panel.advice_label.wordWrap() and panel.advice_label.accessibleName()
+    assert panel.advice_button.isVisible() == (advice.action is not None)
+
+    # "Train N more epochs" goes on with the same run, on the same timeline.
+    panel.show_advice(Advice("Train longer.", advice_module.TRAIN_LONGER), run)
+    assert panel.advice_button.text() == f"Train {advice_module.MORE_EPOCHS} more epochs"
+    with qtbot.waitSignal(panel.session.events.finished_run, timeout=180_000):
+        qtbot.mouseClick(panel.advice_button, qtbot_button())
+        assert panel.is_training() and panel.advice_label.isHidden() and panel.advice_button.isHidden()
+    _wait_idle(qtbot, panel)
+    epochs = [row["epoch"] for row in RunFolder(run).read_history()]
+    assert epochs == list(range(1, 3 + advice_module.MORE_EPOCHS)) and panel.session.run == run
+    assert panel.advice_label.isVisible() and panel.advice_label.text() == advise_run(run).text
+
+
+def test_advice_buttons_go_to_pages_halve_the_learning_rate_and_fine_tune(qtbot, tmp_path, monkeypatch):
+    from desktop_app.ui.shell.main_window import MainWindow
+
+    run = RunFolder(tmp_path / "run")
+    run.create()
+    run.write_config(TrainingConfig.of(tmp_path / "data", run.path, learning_rate=0.004))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    panel = window.train_panel
+    for action, page in ((advice_module.GO_TO_MODEL, window.model_panel),
+                         (advice_module.GO_TO_AUGMENT, window.augment_panel),
+                         (advice_module.GO_TO_DATA, window.data_panel)):
+        window.go_to_step("Train")
+        panel.show_advice(Advice("Look there.", action), run.path)
+        qtbot.mouseClick(panel.advice_button, qtbot_button())
+        assert window.pages.currentWidget() is page
+
+    window.go_to_step("Train")
+    panel.show_advice(Advice("Too big steps.", advice_module.HALVE_LEARNING_RATE), run.path)
+    assert panel.advice_button.text() == "Halve the learning rate"
+    panel.advice_button.click()
+    assert window.session.training.learning_rate == 0.002 and panel.learning_rate.value() == 0.002
+
+    fine_tuned = []
+    monkeypatch.setattr(panel, "fine_tune", lambda: fine_tuned.append(True))
+    panel.show_advice(Advice("Fine-tune.", advice_module.FINE_TUNE), run.path)
+    panel.advice_button.click()
+    assert fine_tuned == [True]
+
+    panel.show_advice(Advice("Levelled off.", None), run.path)
+    assert panel.advice_label.isVisible() and panel.advice_button.isHidden()
+    panel.show_advice(None)
+    assert panel.advice_label.isHidden() and panel.advice_button.isHidden()
+
+
 def test_missing_dataset_is_a_message(qtbot, session):
     panel = TrainPanel(session)
     qtbot.addWidget(panel)
@@ -109,6 +170,9 @@ def test_the_session_drives_the_settings(qtbot, panel):
     assert panel.session.training.label_smoothing == 0.1
     panel.quick_button.click()
     assert panel.session.split.subset_percent == 10.0 and panel.session.training.epochs == 5
+    assert panel.session.training.learning_rate == 3e-3 and panel.session.training.fast
+    assert panel.learning_rate.value() == pytest.approx(3e-3) and panel.fast.isChecked()  # the page shows them
+    assert "learning rate 0.003" in panel.quick_button.toolTip()
 
 
 def test_time_is_said_in_words():

@@ -82,6 +82,8 @@ def draw_shape_image(shape: str, rng: random.Random, size: int) -> Image.Image:
         draw.polygon(_regular_polygon(cx, cy, radius, 4, angle), fill=colour)
     elif shape == "triangles":
         draw.polygon(_regular_polygon(cx, cy, radius, 3, angle), fill=colour)
+    elif shape == "pentagons":  # not a demo class; bench/recipe.py draws a fifth class
+        draw.polygon(_regular_polygon(cx, cy, radius, 5, angle), fill=colour)
     elif shape == "stars":
         draw.polygon(_star(cx, cy, radius, angle), fill=colour)
     else:

@@ -1,7 +1,9 @@
 """The photos a run learns from and the photos it is checked on: stratified, seeded, stable.
 
-With split folders, validation comes from ``val/`` (or else ``test/``) and the subset
-applies to the training images only, as in the reference notebook.
+Validation is held fixed: with split folders it is ``val/`` (or else ``test/``); in a
+flat folder it is chosen first, from all the photos. The subset (1 %, 10 % ...) then
+applies to the training photos only, so runs on different shares of a folder are
+checked on the same photos and can be compared.
 
 A run records its split when it is created (``RecordedSplit``: each photo's path in the
 dataset, class and content digest) and from then on uses that record, never the folder
@@ -31,6 +33,7 @@ class Split:
     train: list[ImageFile]
     val: list[ImageFile]
     digests: dict[Path, str] = field(default_factory=dict, compare=False)  # content digest per file
+    rule: str = field(default="", compare=False)  # how validation was chosen, in words
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {
@@ -40,12 +43,13 @@ class Split:
 
 
 def make_split(
-    index: DatasetIndex, subset_percent: float = 100.0, val_fraction: float = 0.2, seed: int = 42
+    index: DatasetIndex, subset_percent: float = 100.0, val_fraction: float = 0.2, seed: int = 42,
+    legacy: bool = False,
 ) -> Split:
-    """Stratified subset and train/validation split, the same for the same seed.
+    """Stratified train/validation split and training subset, the same for the same seed.
 
-    With split folders, validation comes from ``val/`` (or else ``test/``) and the
-    subset applies to the training images only, as in the reference notebook.
+    ``legacy`` is the rule of runs made before version 3 (their photos were not recorded):
+    in a flat folder the subset was taken first and validation chosen from it.
     """
     problem = index.usability_problem()
     if problem:
@@ -60,17 +64,26 @@ def make_split(
         val = index.files_in(val_split)
         if not val:
             raise UserError(f"{index.root} has a train folder but no test or val folder with images.")
+        rule = f"validation: every photo in {val_split}/; the subset applies to the training photos only"
     else:
-        pool = _stratified_take(index.files_in("pool"), subset_percent / 100, seed, "subset")
+        pool = index.files_in("pool")
+        if legacy:
+            pool = _stratified_take(pool, subset_percent / 100, seed, "subset")
         val = _stratified_take(pool, val_fraction, seed, "val", leave_one=True)
         chosen = set(val)
         train = [f for f in pool if f not in chosen]
+        if not legacy:
+            train = _stratified_take(train, subset_percent / 100, seed, "subset")
         if not val or not train:
             raise UserError(
                 "There are too few images to keep some for validation; add images or use a larger subset."
             )
+        rule = (f"validation: {val_fraction:.0%} of the photos of each class, chosen first from all of them "
+                f"(seed {seed}); the subset applies to the training photos only")
+        if legacy:
+            rule = f"subset of {subset_percent:g} % first, then {val_fraction:.0%} of it for validation (seed {seed})"
     return Split(index.classes, train, val, {f.path: index.digests[f.path] for f in train + val
-                                              if f.path in index.digests})
+                                              if f.path in index.digests}, rule)
 
 
 def _stratified_take(
@@ -111,6 +124,7 @@ class RecordedSplit:
     classes: list[str]
     train: list[RecordedFile]
     val: list[RecordedFile]
+    rule: str = ""
 
     @classmethod
     def of(cls, split: Split, root: Path) -> RecordedSplit:
@@ -120,20 +134,21 @@ class RecordedSplit:
             return [RecordedFile(f.path.relative_to(root).as_posix(), f.label,
                                  split.digests.get(f.path) or digest_file(f.path)) for f in files]
 
-        return cls(list(split.classes), record(split.train), record(split.val))
+        return cls(list(split.classes), record(split.train), record(split.val), split.rule)
 
     def to_dict(self) -> dict[str, Any]:
         def rows(files):
             return [[f.path, f.label, f.digest] for f in files]
 
-        return {"schema_version": 1, "classes": self.classes, "train": rows(self.train), "val": rows(self.val)}
+        return {"schema_version": 1, "classes": self.classes, "rule": self.rule, "train": rows(self.train),
+                "val": rows(self.val)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RecordedSplit:
         def files(rows):
             return [RecordedFile(str(p), int(label), str(digest)) for p, label, digest in rows]
 
-        return cls([str(c) for c in data["classes"]], files(data["train"]), files(data["val"]))
+        return cls([str(c) for c in data["classes"]], files(data["train"]), files(data["val"]), str(data.get("rule", "")))
 
 
 def share_found(recorded: RecordedSplit, index: DatasetIndex) -> float:
@@ -218,7 +233,7 @@ def resolve(recorded: RecordedSplit, root: Path, class_map: Mapping[str, str] | 
     check_classes(recorded.classes, index.classes, class_map)
     root = Path(index.root)
     usable = {f.path for f in index.files}
-    resolved = ResolvedSplit(Split(list(recorded.classes), [], []))
+    resolved = ResolvedSplit(Split(list(recorded.classes), [], [], rule=recorded.rule))
     seen: set[Path] = set()
     for part, files in (("train", recorded.train), ("val", recorded.val)):
         for f in files:

@@ -340,7 +340,7 @@ def model_card_markdown(card: dict) -> str:
         f"- Output: {card['output']}.", "",
         "## How it was made", "",
         f"- Base model: {base.get('name')}{alpha}, weights: {weights_words(base.get('weights'))}.",
-        f"- Data: {card['training'].get('data')} ({card['training'].get('subset_percent')} % of the images).",
+        f"- Data: {card['training'].get('data')} ({card['training'].get('subset_percent')} % of the training photos).",
         f"- Epochs: {card['training'].get('epochs')} with the base frozen, "
         f"{card['training'].get('fine_tune_epochs') or 0} fine-tuning.",
         f"- Augmentation: {'; '.join(card['training']['augmentation'])}.", "",

@@ -168,8 +168,8 @@ def _dataset_section(config: TrainingConfig, metrics: dict) -> str:
     rows.append(("all", sum(train), sum(val), sum(train) + sum(val)))
     return (
         f"<p>Images from <code>{_e(config.data)}</code>: {len(classes)} classes, "
-        f"{config.split.subset_percent:g} % of the images used, "
-        f"{_e(round(100 * config.split.val_fraction))} % kept for validation (seed {_e(config.split.seed)}).</p>"
+        f"{_e(round(100 * config.split.val_fraction))} % of the photos kept for validation, "
+        f"{config.split.subset_percent:g} % of the training photos used (seed {_e(config.split.seed)}).</p>"
         + _table(("class", "training", "validation", "total"), rows)
         + class_chart_svg(classes, train, val)
     )

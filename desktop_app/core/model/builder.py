@@ -52,7 +52,10 @@ def build_classifier(model: ModelSettings, n_classes: int, augmentation: Augment
         x = keras.layers.Dense(model.hidden_units, activation="relu", name="hidden")(x)
     if model.dropout:
         x = keras.layers.Dropout(model.dropout, seed=seed, name="dropout")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name="predictions")(x)
+    # Zeros (the Big Transfer recipe): the first guess is uniform, loss ln(K), so a short run
+    # learns the classes instead of first undoing a confident random start.
+    outputs = keras.layers.Dense(n_classes, activation="softmax", kernel_initializer="zeros",
+                                 bias_initializer="zeros", name="predictions")(x)
     return keras.Model(inputs, outputs, name="transfer_classifier")
 
 

@@ -198,7 +198,8 @@ def run_photos(
     index = validate_index(scan_folder(root), report=_checking(report), should_stop=should_stop)
     check_classes(run.read_labels(), index.classes, class_map or {})
     split = config.split
-    return ResolvedSplit(make_split(index, split.subset_percent, split.val_fraction, split.seed), legacy=True)
+    return ResolvedSplit(make_split(index, split.subset_percent, split.val_fraction, split.seed, legacy=True),
+                         legacy=True)
 
 
 def evaluation_files(

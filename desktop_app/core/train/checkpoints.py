@@ -19,7 +19,7 @@ import keras
 
 from desktop_app.core import crashpoints
 from desktop_app.core.events import CheckpointSaved, EventSink, ignore_event
-from desktop_app.core.runs import BEST, LAST, RunFolder
+from desktop_app.core.runs import BEST, LAST, WHOLE, RunFolder
 
 EpochRow = Callable[[int], "dict | None"]  # the history row of a complete epoch (1-based); None if it does not count
 
@@ -30,12 +30,9 @@ def finite_loss(logs) -> bool:
 
 
 class ClassifierCheckpoint(keras.callbacks.ModelCheckpoint):
-    """Keras' ModelCheckpoint, optionally saving another model than the one being fit, and
-    only for epochs that count.
-
-    Fast mode fits a head on cached features; the checkpoint must still be the whole
-    classifier, which shares the head's layers.
-    """
+    """Keras' ModelCheckpoint of the model being fit, only for epochs that count. In fast mode
+    that model is the head: the checkpoint is kilobytes, written in milliseconds, and
+    ``RunFolder`` puts it into the whole classifier published as the phase began."""
 
     def __init__(self, *args, save_model=None, epoch_row: EpochRow = lambda epoch: None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,9 +68,11 @@ class PublishCheckpoints(keras.callbacks.Callback):
     """
 
     def __init__(self, run: RunFolder, on_event: EventSink = ignore_event, epoch_row: EpochRow = lambda epoch: None,
-                 optimizer_steps: Callable[[], int] = lambda: 0, history: Callable[[], list[dict]] = list):
+                 optimizer_steps: Callable[[], int] = lambda: 0, history: Callable[[], list[dict]] = list,
+                 head_only: bool = False):
         super().__init__()
         self.run = run
+        self.head_only = head_only
         self.on_event = on_event
         self.epoch_row = epoch_row
         self.optimizer_steps = optimizer_steps
@@ -93,6 +92,7 @@ class PublishCheckpoints(keras.callbacks.Callback):
             return
         # The whole history travels with the checkpoint: a resume needs nothing else to know where it is.
         meta = {"epoch": epoch + 1, "saved_at": time.time(), "optimizer_steps": self.optimizer_steps(),
+                "head": self.head_only,
                 "metrics": {k: float(v) for k, v in (logs or {}).items()}, "row": row,
                 "history": [r for r in self.history() if r["epoch"] <= epoch + 1]}
         for kind in (LAST, BEST):  # last first: a kill between the two leaves the older best
@@ -104,21 +104,32 @@ class PublishCheckpoints(keras.callbacks.Callback):
 
 
 def checkpoint_callbacks(
-    run: RunFolder, on_event: EventSink = ignore_event, best_so_far: float | None = None, save_model=None,
+    run: RunFolder, on_event: EventSink = ignore_event, best_so_far: float | None = None, head_only: bool = False,
     epoch_row: EpochRow = lambda epoch: None, optimizer_steps: Callable[[], int] = lambda: 0,
     history: Callable[[], list[dict]] = list,
 ) -> list[keras.callbacks.Callback]:
     """last.keras, and best.keras (by val_accuracy, not overwritten by a worse epoch after a
-    resume), both by Keras' ModelCheckpoint; best copies the file last just wrote."""
+    resume), both by Keras' ModelCheckpoint; best copies the file last just wrote.
+    ``head_only``: the model being fit is the head (see ``publish_whole``)."""
     run.staging_dir.mkdir(parents=True, exist_ok=True)
     last = run.checkpoint_path(LAST, staged=True)
     first_best = not run.checkpoint_path(BEST).exists()
     return [
-        ClassifierCheckpoint(last, save_model=save_model, epoch_row=epoch_row),
+        ClassifierCheckpoint(last, epoch_row=epoch_row),
         ClassifierCheckpoint(
             run.checkpoint_path(BEST, staged=True), monitor="val_accuracy", mode="max", save_best_only=True,
             initial_value_threshold=None if first_best else best_so_far, save_model=_CopyOf(last),
             epoch_row=epoch_row,
         ),
-        PublishCheckpoints(run, on_event, epoch_row, optimizer_steps, history),
+        PublishCheckpoints(run, on_event, epoch_row, optimizer_steps, history, head_only),
     ]
+
+
+def publish_whole(run: RunFolder, model, epoch: int) -> None:
+    """The whole classifier, once, as a phase that trains only its head begins: the head
+    checkpoints of that phase are put into it whenever a checkpoint is read."""
+    run.make_heads_whole()  # an earlier phase's heads go with the whole model about to be replaced
+    run.staging_dir.mkdir(parents=True, exist_ok=True)
+    model.save(run.checkpoint_path(WHOLE, staged=True))
+    run.publish_checkpoint(WHOLE, {"epoch": epoch, "saved_at": time.time(), "kind": WHOLE})
+    crashpoints.reached("whole-published")

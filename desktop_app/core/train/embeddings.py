@@ -10,7 +10,8 @@ name, or a swapped photo that kept its file times, are looked at again.
 The store is a SQLite file in the user-data folder, bounded by size (least recently used
 entries go first). It is a help, never a requirement: a folder that cannot be written
 means training without it, with a note. Fast mode trains only the head on the stored
-features (``head_model``), so its epochs take milliseconds.
+features (``head_model``), so its epochs take milliseconds; with augmentation on, on
+stored changed versions of each photo (``AugmentedViews``, the augmentation bank).
 """
 
 from __future__ import annotations
@@ -193,6 +194,71 @@ def embedding_key(photo_digest: str, identity: str, view: int | None = None) -> 
     return f"{identity}:{photo_digest}" + ("" if view is None else f":{view}")
 
 
+class AugmentedViews:
+    """Changed versions of a photo made by the classifier's own augmentation layers, each
+    seeded by the photo's content and the version's number: version v of a photo is the
+    same in every run, whatever other photos the folder holds or share its batch."""
+
+    def __init__(self, model, spec):
+        import keras
+        import tensorflow as tf
+
+        from desktop_app.core.augment.layers import AUGMENTATION_LAYER_NAME, LAYER_SEED_OFFSETS
+
+        self.spec_id = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        layers = [(layer, [g for g in vars(layer).values() if isinstance(g, keras.random.SeedGenerator)],
+                   LAYER_SEED_OFFSETS[layer.name]) for layer in model.get_layer(AUGMENTATION_LAYER_NAME).layers]
+
+        # Keras draws a whole batch's changes from one seed, so a photo's version would depend
+        # on its neighbours. Here each photo's changes are drawn from its own seed (what each
+        # layer would draw for the photo alone; the draws depend on the images' shape only),
+        # then each layer changes the whole batch at once.
+        @tf.function(reduce_retracing=True)
+        def versions(images, seeds):
+            wholes = [layer.get_random_transformation(images, training=True) for layer, _, _ in layers]
+            keys = [[k for k, v in whole.items() if k != "input_shape" and tf.is_tensor(v) and v.shape.rank]
+                    for whole in wholes]
+
+            def draw(seed):
+                drawn = []
+                for (layer, generators, offset), names in zip(layers, keys):
+                    for generator in generators:
+                        generator.state.assign(tf.cast(tf.stack([seed + offset, 0]), generator.state.dtype))
+                    alone = layer.get_random_transformation(images[:1], training=True)
+                    drawn.append({k: alone[k][0] for k in names})
+                return drawn
+
+            signature = [{k: tf.TensorSpec(whole[k].shape[1:], whole[k].dtype) for k in names}
+                         for whole, names in zip(wholes, keys)]
+            drawn = tf.map_fn(draw, seeds, fn_output_signature=signature, parallel_iterations=1)
+            x = images
+            for (layer, _, _), whole, mine in zip(layers, wholes, drawn):
+                x = layer.transform_images(x, {**whole, **mine}, training=True)
+            return x
+
+        self._versions = versions
+        self._generators = [g for _, generators, _ in layers for g in generators]
+
+    def identity(self, base_identity: str) -> str:
+        return f"{base_identity}:aug-{self.spec_id}"
+
+    def of(self, images, digests: Sequence[str], view: int):
+        import tensorflow as tf
+
+        # The classifier's own random state is left as it was: fine-tuning's augmentation must
+        # not depend on how many versions the store already held.
+        states = [g.state.numpy() for g in self._generators]
+        try:
+            return self._versions(images, tf.constant([view_seed(d, view) for d in digests], tf.int64))
+        finally:
+            for generator, state in zip(self._generators, states):
+                generator.state.assign(state)
+
+
+def view_seed(photo_digest: str, view: int) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{photo_digest}:{view}".encode(), digest_size=4).digest(), "big") >> 1
+
+
 # --------------------------------------------------------------------------- the models
 
 
@@ -221,7 +287,7 @@ def head_model(model):
 
 
 def embed(
-    model,
+    extractor,
     files: Sequence[ImageFile],
     digests: dict[Path, str],
     store: EmbeddingStore,
@@ -230,25 +296,32 @@ def embed(
     batch_size: int,
     report: Callable[[int, int], None] = lambda done, total: None,
     should_stop: Callable[[], bool] = lambda: False,
+    views: AugmentedViews | None = None,
+    view: int | None = None,
 ) -> tuple[np.ndarray, list[int]] | None:
-    """(embeddings of the files that could be read, their indices in ``files``).
+    """(embeddings of the files that could be read, their indices in ``files``); with
+    ``views``, of version ``view`` of each photo. ``extractor`` is ``feature_extractor(model)``,
+    made once for all the calls (each new one is traced again).
 
     Stored embeddings are reused; the base looks only at the others, and they are stored.
     A file that cannot be read (gone, damaged since) is left out. None when stopped.
     """
     from desktop_app.core.data.pipeline import AUTOTUNE, image_dataset
 
-    keys = [embedding_key(digests[f.path], identity) for f in files]
+    if views is not None:
+        identity = views.identity(identity)
+    keys = [embedding_key(digests[f.path], identity, view) for f in files]
     found = store.get_many(keys)
     todo = [i for i, key in enumerate(keys) if key not in found]
     report(len(files) - len(todo), len(files))
     computed: dict[int, np.ndarray] = {}
     if todo:
-        extractor = feature_extractor(model)
         batches = image_dataset([files[i].path for i in todo], img_size).batch(batch_size).prefetch(AUTOTUNE)
         for images, positions in batches:
             if should_stop():
                 return None
+            if views is not None:
+                images = views.of(images, [digests[files[todo[int(p)]].path] for p in positions.numpy()], view)
             vectors = extractor.predict_on_batch(images)  # compiled, unlike an eager call
             fresh = {}
             for position, vector in zip(positions.numpy(), vectors):

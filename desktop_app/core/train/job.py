@@ -30,11 +30,11 @@ from desktop_app.core.events import (
     Estimate, EventSink, Failed, Finished, Message, PhaseStarted, Progress, Step, ignore_event,
 )
 from desktop_app.core.model.builder import build_classifier, compile_classifier, param_counts, summarize, unfreeze_top
-from desktop_app.core.runs import BEST, LABELS_FILE, LAST, RunFolder, keras_file_problem
+from desktop_app.core.runs import BEST, LABELS_FILE, LAST, RunFolder
 from desktop_app.core.session import FEATURE_EXTRACTION, FINE_TUNING, TrainingConfig
 from desktop_app.core.train import checkpoints, embeddings
-from desktop_app.core.train.callbacks import Phase, ProgressCallback
-from desktop_app.core.train.plan import TrainingResult, fast_mode_decision, history_at_checkpoint
+from desktop_app.core.train.callbacks import CachedValidation, Phase, ProgressCallback
+from desktop_app.core.train.plan import TrainingResult, bank_views, fast_mode_decision, history_at_checkpoint
 
 __all__ = ["TrainingJob", "TrainingResult", "FEATURE_EXTRACTION", "FINE_TUNING"]
 
@@ -75,6 +75,11 @@ class TrainingJob:
         if refused:
             raise RefusedError(f"A resumed run keeps its {', '.join(refused)}: it was trained with them. Start a "
                                "new run to try others.")
+        history = run.settled_history()
+        extracted = sum(1 for row in history if row.get("phase") != FINE_TUNING)
+        if changes.get("epochs", 0) > extracted < len(history):  # the base is partly unfrozen by now
+            raise RefusedError(f"{run.name} has been fine-tuned, so the head cannot learn alone on a frozen base "
+                               "again. Fine-tune it further (--fine-tune-epochs), or start a new run.")
         if changes:
             config = config.with_changes("training", **changes)
         if data is not None:
@@ -82,15 +87,16 @@ class TrainingJob:
         job = cls(config, on_event)
         job.resuming, job.class_map = True, dict(class_map or {})
         meta = run.read_checkpoint_meta(LAST)
-        if meta is None or not _loads(run.checkpoint_path(LAST)):
+        if meta is None or run.checkpoint_problem(LAST) is not None:
             best = run.read_checkpoint_meta(BEST)
-            if best is not None and _loads(run.checkpoint_path(BEST)):
+            if best is not None and run.checkpoint_problem(BEST) is None:
                 job.checkpoint, meta = BEST, best
                 on_event(Message(f"The last checkpoint of {run.name} is damaged; going on from the best one "
                                  f"(epoch {best['epoch']})."))
             elif run.checkpoint_path(LAST).exists():
-                raise UserError(f"The checkpoints of {run.path} are damaged; this run cannot go on. Its model "
-                                "(if it has one) still works; start a new run to train more.")
+                raise UserError(f"The checkpoints of {run.path} cannot be used ({run.checkpoint_problem(LAST)}); "
+                                "this run cannot go on. Its model (if it has one) still works; start a new run to "
+                                "train more.")
         if meta is not None:
             job.history = history_at_checkpoint(run.read_history(), meta)
         return job
@@ -154,7 +160,8 @@ class TrainingJob:
             self.on_event(Message(f"Left out {len(index.bad_files)} file(s) that are not usable images."))
         if self.resuming:  # a run made before runs recorded their photos: its classes must still match
             check_classes(self.run_folder.read_labels(), index.classes, self.class_map)
-        return make_split(index, config.split.subset_percent, config.split.val_fraction, config.split.seed)
+        return make_split(index, config.split.subset_percent, config.split.val_fraction, config.split.seed,
+                          legacy=self.resuming)
 
     def _prepare_run_dir(self, split: Split) -> None:
         run = self.run_folder
@@ -216,10 +223,11 @@ class TrainingJob:
         done = len(self.history)
         if done < settings.epochs and not self.stop_requested:
             phase = Phase(FEATURE_EXTRACTION, done, settings.epochs, settings.learning_rate)
+            looks = _Looks(self, model, split)
             if self.fast_mode:
-                self._fit_fast(model, split, phase)
+                self._fit_fast(model, split, phase, looks)
             else:
-                self._fit(model, split, phase)
+                self._fit(model, split, phase, looks=looks)
         done = len(self.history)
         if settings.planned_fine_tune_epochs and done < settings.total_epochs and not self._aborted():
             phase = Phase(FINE_TUNING, done, settings.total_epochs, settings.fine_tune_lr, settings.unfreeze_layers)
@@ -240,7 +248,8 @@ class TrainingJob:
         config = self.config
         if self.history:
             self.on_event(Message(f"Resuming after epoch {len(self.history)}..."))
-            return keras.saving.load_model(self.run_folder.checkpoint_path(self.checkpoint))
+            with self.run_folder.whole_checkpoint(self.checkpoint) as path:
+                return keras.saving.load_model(path)
         self.on_event(Message(f"Building {config.model.backbone} for {len(split.classes)} classes..."))
         model = build_classifier(config.model, len(split.classes), config.augmentation, seed=config.split.seed)
         self._compile(model, config.training.learning_rate)
@@ -255,13 +264,15 @@ class TrainingJob:
     def _epoch_row(self, epoch: int) -> dict | None:
         return next((row for row in reversed(self.history) if row["epoch"] == epoch), None)
 
-    def _callbacks(self, phase: Phase, save_model=None) -> list[keras.callbacks.Callback]:
+    def _callbacks(self, phase: Phase, head_only: bool = False, validation: CachedValidation | None = None,
+                   ) -> list[keras.callbacks.Callback]:
         best_so_far = max((row["val_accuracy"] for row in self.history if row.get("val_accuracy") is not None),
                           default=None)
         return [
+            *([validation] if validation is not None else []),
             ProgressCallback(self, phase),
             keras.callbacks.TerminateOnNaN(),
-            *checkpoints.checkpoint_callbacks(self.run_folder, self.on_event, best_so_far, save_model,
+            *checkpoints.checkpoint_callbacks(self.run_folder, self.on_event, best_so_far, head_only,
                                               self._epoch_row, self.optimizer_steps, lambda: self.history),
             # history.json is written only after last.keras is in place (a resume trusts the checkpoint).
             keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: self._epoch_written(epoch + 1)),
@@ -288,9 +299,18 @@ class TrainingJob:
             per_epoch = float(np.median(times[1:])) * (batches + val_batches)
             self.on_event(Estimate(per_epoch, per_epoch * (self.config.training.total_epochs - len(self.history))))
 
-    def _fit(self, model, split: Split, phase: Phase, continues: bool = False) -> None:
+    def _fit(self, model, split: Split, phase: Phase, continues: bool = False, looks: _Looks | None = None) -> None:
+        """The whole model learns from the photos; while the base is frozen (``looks``), the
+        validation photos go through it once and each epoch validates the head only."""
         config = self.config
         size, batch = config.model.img_size, config.training.batch_size
+        validation = None
+        if looks is not None:
+            looks.expect(len(split.val))
+            val = looks.embed(split.val, Step.LOOKING_AT_VALIDATION)
+            if val is None:
+                return
+            validation = self._cached_validation(model, *val)
         detail = f"top {phase.unfreeze_layers} layers unfrozen" if phase.name == FINE_TUNING else ""
         self._phase_started(model, phase, detail, continues)
         n = len(split.classes)
@@ -298,63 +318,61 @@ class TrainingJob:
         # counts exactly one optimizer step per batch (with an open-ended dataset it counts one
         # more per epoch, the step that finds the end).
         train_ds = make_dataset(split.train, n, size, batch, shuffle=True, seed=config.split.seed).repeat()
-        val_ds = make_dataset(split.val, n, size, batch)
+        val_ds = None if validation is not None else make_dataset(split.val, n, size, batch)
         if not self.history:
-            self._preflight(model, train_ds, self.batches_per_epoch, len(split.val) / batch)
+            self._preflight(model, train_ds, self.batches_per_epoch, 0 if val_ds is None else len(split.val) / batch)
         with warnings.catch_warnings():
             # ignore_errors() leaves the validation set's length unknown, and Keras warns when it
             # discovers the end of the data; that end is expected here.
             warnings.filterwarnings("ignore", message="Your input ran out of data")
             model.fit(train_ds, validation_data=val_ds, initial_epoch=phase.first_epoch, epochs=phase.last_epoch,
-                      steps_per_epoch=self.batches_per_epoch, callbacks=self._callbacks(phase), shuffle=False,
-                      verbose=0)
+                      steps_per_epoch=self.batches_per_epoch, callbacks=self._callbacks(phase, validation=validation),
+                      shuffle=False, verbose=0)
         self._check_nan()
 
-    def _fit_fast(self, model, split: Split, phase: Phase) -> None:
+    def _cached_validation(self, model, x: np.ndarray, y: np.ndarray) -> CachedValidation:
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.config.training.label_smoothing)
+        return CachedValidation(embeddings.head_model(model), x, y, loss)
+
+    def _fit_fast(self, model, split: Split, phase: Phase, looks: _Looks) -> None:
+        """Only the head learns, from stored embeddings: of each photo, or with augmentation on,
+        of changed versions of it (the augmentation bank: epoch e learns from version e mod K)."""
         config = self.config
         batch = config.training.batch_size
         self.on_event(Message(self.fast_mode_reason))
-        store = embeddings.EmbeddingStore.default()
-        if not store.available:
-            self.on_event(Message(store.note))
-        identity = embeddings.base_identity(model, config.model)
-        total = len(split.train) + len(split.val)
-        started = time.perf_counter()
-        estimated = False
-
-        def progress(step: Step, offset: int):
-            def report(done: int, _count: int) -> None:
-                nonlocal estimated
-                self.on_event(Progress(step, offset + done, total))
-                if offset + done >= 2 * batch and not estimated:
-                    # The base's one look at every image is most of a fast run's time.
-                    estimated = True
-                    rate = (time.perf_counter() - started) / (offset + done)
-                    self.on_event(Estimate(0.0, rate * (total - offset - done)))
-            return report
-
-        arrays = []
-        for step, files, offset in ((Step.LOOKING_AT_TRAINING, split.train, 0),
-                                    (Step.LOOKING_AT_VALIDATION, split.val, len(split.train))):
-            result = embeddings.embed(model, files, split.digests, store, identity, config.model.img_size, batch,
-                                      report=progress(step, offset), should_stop=lambda: self.stop_requested)
-            if result is None:
+        count = bank_views(config)
+        views = embeddings.AugmentedViews(model, config.augmentation) if count else None
+        needed = sorted({epoch % count for epoch in range(phase.first_epoch, phase.last_epoch)}) if count else [None]
+        looks.expect(len(split.val) + len(split.train) * len(needed))
+        val = looks.embed(split.val, Step.LOOKING_AT_VALIDATION)
+        train = {}
+        for view in needed:
+            if val is None or self.stop_requested:
                 return
-            vectors, kept = result
-            if len(kept) < len(files):
-                read = set(kept)
-                self.on_event(Message(_gone_note([f for i, f in enumerate(files) if i not in read])))
-            labels = keras.utils.to_categorical([files[i].label for i in kept], len(split.classes))
-            arrays.append((vectors, labels))
-        (train_x, train_y), (val_x, val_y) = arrays
+            train[view] = looks.embed(split.train, Step.LOOKING_AT_TRAINING, views, view, by_row=True)
+            if train[view] is None:
+                return
+        # Photos that could not be read for some version are left out of all of them.
+        rows = sorted(set.intersection(*(set(kept) for _vectors, kept in train.values())))
+        bank = np.stack([vectors[np.searchsorted(kept, rows)] for vectors, kept in (train[view] for view in needed)])
+        labels = keras.utils.to_categorical([split.train[r].label for r in rows], len(split.classes))
+        epochs = range(phase.first_epoch, phase.last_epoch)
+        orders = np.stack([np.random.default_rng([config.split.seed, epoch]).permutation(len(rows)) for epoch in epochs])
+        slots = np.array([needed.index(epoch % count) if count else 0 for epoch in epochs])
+        bank_t, labels_t = tf.constant(bank), tf.constant(labels)
+        train_ds = tf.data.Dataset.from_tensor_slices((orders, slots)).flat_map(
+            lambda order, slot: tf.data.Dataset.from_tensor_slices(
+                (tf.gather(bank_t[slot], order), tf.gather(labels_t, order))).batch(batch))
         head = embeddings.head_model(model)
         # One optimizer for both: the full model's checkpoints then carry its state.
         self._compile(head, config.training.learning_rate, model.optimizer)
-        self._phase_started(model, phase, "fast mode")
-        # Checkpoints hold the whole classifier, not the head that fit() sees.
-        head.fit(train_x, train_y, validation_data=(val_x, val_y), batch_size=batch,
-                 initial_epoch=phase.first_epoch, epochs=phase.last_epoch,
-                 callbacks=self._callbacks(phase, save_model=model), shuffle=True, verbose=0)
+        self._phase_started(model, phase, "fast mode" if not count else f"fast mode, {count} versions of each photo")
+        # The whole classifier once; each epoch then saves the head that fit() sees (milliseconds).
+        checkpoints.publish_whole(self.run_folder, model, phase.first_epoch)
+        head.fit(train_ds, initial_epoch=phase.first_epoch, epochs=phase.last_epoch,
+                 steps_per_epoch=math.ceil(len(rows) / batch),
+                 callbacks=self._callbacks(phase, head_only=True, validation=self._cached_validation(model, *val)),
+                 shuffle=False, verbose=0)  # shuffled above, per epoch
         self._check_nan()
 
     def _check_nan(self) -> None:
@@ -377,8 +395,53 @@ class TrainingJob:
         return TrainingResult(self.run_dir, self.history, metrics, stopped)
 
 
-def _loads(path: Path) -> bool:
-    return keras_file_problem(path) is None
+class _Looks:
+    """The frozen base's looks at photos, through the embedding store, with progress and a
+    first estimate of the time left (the looks are most of a fast run's time)."""
+
+    def __init__(self, job: TrainingJob, model, split: Split):
+        self.job, self.model, self.split = job, model, split
+        self.store = embeddings.EmbeddingStore.default()
+        if not self.store.available:
+            job.on_event(Message(self.store.note))
+        self.identity = embeddings.base_identity(model, job.config.model)
+        self.extractor = None
+        self.total = len(split.train) + len(split.val)
+        self.done = 0
+        self.started = time.perf_counter()
+        self.estimated = False
+
+    def expect(self, total: int) -> None:
+        self.total = total
+
+    def embed(self, files: list[ImageFile], step: Step, views=None, view: int | None = None, by_row: bool = False):
+        """(embeddings, one-hot labels) of the files that could be read; with ``by_row``,
+        (embeddings, their rows in ``files``). None when stopped."""
+        job, batch = self.job, self.job.config.training.batch_size
+        offset = self.done
+
+        def report(done: int, _count: int) -> None:
+            job.on_event(Progress(step, offset + done, self.total))
+            if offset + done >= 2 * batch and not self.estimated:
+                self.estimated = True
+                rate = (time.perf_counter() - self.started) / (offset + done)
+                job.on_event(Estimate(0.0, rate * (self.total - offset - done)))
+
+        if self.extractor is None:
+            self.extractor = embeddings.feature_extractor(self.model)
+        result = embeddings.embed(self.extractor, files, self.split.digests, self.store, self.identity,
+                                  job.config.model.img_size, batch, report=report,
+                                  should_stop=lambda: job.stop_requested, views=views, view=view)
+        if result is None:
+            return None
+        self.done += len(files)
+        vectors, kept = result
+        if len(kept) < len(files):
+            read = set(kept)
+            job.on_event(Message(_gone_note([f for i, f in enumerate(files) if i not in read])))
+        if by_row:
+            return vectors, kept
+        return vectors, keras.utils.to_categorical([files[i].label for i in kept], len(self.split.classes))
 
 
 def _gone_note(files: list[ImageFile]) -> str:

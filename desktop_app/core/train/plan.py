@@ -20,15 +20,28 @@ class TrainingResult:
     stopped_early: bool
 
 
+BANK_VIEWS = 10  # the most changed versions of a photo the augmentation bank keeps
+
+
+def bank_views(config: TrainingConfig) -> int:
+    """How many changed versions of each training photo the augmentation bank makes: one per
+    feature-extraction epoch, at most ``BANK_VIEWS``; 0 without augmentation."""
+    return 0 if config.augmentation.is_identity else max(1, min(config.training.epochs, BANK_VIEWS))
+
+
 def fast_mode_decision(config: TrainingConfig) -> tuple[bool, str]:
     """Whether feature extraction runs in fast mode, and why, in words for the Train page."""
     if not config.training.fast:
-        return False, "Fast mode is switched off: every epoch runs the images through the whole model."
-    if not config.augmentation.is_identity:
-        return False, ("Standard mode: augmentation is on, so every epoch needs freshly changed images "
-                       "to go through the base.")
-    return True, ("Fast mode: the base is frozen and augmentation is off, so the base looks at each image "
-                  "once and the head trains on what it saw.")
+        return False, ("Fast mode is switched off: every epoch runs the images through the whole model "
+                       "(the validation photos through the frozen base only once).")
+    views = bank_views(config)
+    if not views:
+        return True, ("Fast mode: the base is frozen and augmentation is off, so the base looks at each photo "
+                      "once and the head trains on what it saw.")
+    repeat = (f" Epochs after the {views}th reuse those versions." if config.training.epochs > views else "")
+    versions = f"{views} changed versions" if views > 1 else "one changed version"
+    return True, (f"Fast mode with augmentation: the frozen base looks once at {versions} of each training "
+                  f"photo, and each epoch the head trains on the next version.{repeat}")
 
 
 def history_at_checkpoint(history: list[dict], meta: dict) -> list[dict]:

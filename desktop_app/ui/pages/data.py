@@ -219,7 +219,8 @@ class DataPanel(StepPage):
             text = "Custom" if value is None else f"{value:g} %"
             button = QPushButton(text, checkable=True)
             tip = ("Choose your own percentage." if value is None else
-                   f"Train on {value:g} % of the photos of each class; fewer photos train faster.")
+                   f"Train on {value:g} % of the training photos of each class; fewer photos train faster. "
+                   "The validation photos stay the same.")
             named(button, f"subset{'Custom' if value is None else int(value)}Button",
                           f"Use {text} of the photos", tip)
             self.subset_group.addButton(button)
@@ -228,10 +229,10 @@ class DataPanel(StepPage):
         self.subset_buttons[100.0].setChecked(True)
         self.custom_subset = QDoubleSpinBox(minimum=0.1, maximum=100.0, value=50.0, suffix=" %", decimals=1)
         named(self.custom_subset, "customSubsetSpin", "Custom percentage of the photos",
-                      "The percentage of each class's photos to use.")
+                      "The percentage of each class's training photos to use; validation stays the same.")
         self.custom_subset.setEnabled(False)
         subset_row.addWidget(self.custom_subset)
-        subset_row.addWidget(QLabel("of the photos of each class"))
+        subset_row.addWidget(QLabel("of the training photos of each class"))
         subset_row.addStretch(1)
         grid.addLayout(subset_row, 0, 1)
 
@@ -444,7 +445,8 @@ class DataPanel(StepPage):
             else:
                 self.split_result.setText(
                     f"The model learns from {len(self.split.train):,} photos and is checked on "
-                    f"{len(self.split.val):,}.")
+                    f"{len(self.split.val):,}: the same {len(self.split.val):,} at every share of the photos, "
+                    "so runs on 1 %, 10 % and 100 % can be compared.")
         else:
             self.split_result.setText("")
         self._fill_class_table()

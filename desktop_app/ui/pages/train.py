@@ -20,8 +20,14 @@ from desktop_app.core.errors import ClassesChanged, UserError
 from desktop_app.core.events import (
     BatchEnd, CheckpointSaved, EpochCut, EpochEnd, Estimate, Failed, Finished, Message, PhaseStarted, Progress,
 )
+from desktop_app.core.results.advice import (
+    FINE_TUNE, GO_TO_AUGMENT, GO_TO_DATA, GO_TO_MODEL, HALVE_LEARNING_RATE, MORE_EPOCHS, TRAIN_LONGER, Advice,
+    advise_run, more_epochs,
+)
 from desktop_app.core.runs import RunFolder, list_runs, new_run_dir, runs_dir
-from desktop_app.core.session import FINE_TUNING, FinishedRun, Session, TrainingConfig, fine_tune_learning_rate
+from desktop_app.core.session import (
+    FIELD_SECTIONS, FINE_TUNING, QUICK_EXPERIMENT, FinishedRun, Session, TrainingConfig, fine_tune_learning_rate,
+)
 from desktop_app.core.train.plan import fast_mode_decision, plan_fine_tuning
 from desktop_app.ui.tasks import BUG, TRAINING_DIED, Engine
 from desktop_app.ui.widgets import class_map_dialog
@@ -30,7 +36,18 @@ from desktop_app.ui.widgets.run_chooser import relocated_dataset
 from desktop_app.ui.widgets.step_page import StepPage, named, set_role, styled_label
 from desktop_app.ui.widgets.training_curves import TrainingCurves
 
-QUICK_SUBSET, QUICK_EPOCHS = 10.0, 5
+
+# The advice's button: its text and tooltip for each action.
+ADVICE_BUTTONS = {
+    GO_TO_MODEL: ("Go to the Model page", "Choose the base and its ImageNet weights there."),
+    GO_TO_AUGMENT: ("Go to the Augment page", "Switch on augmentation there, then train a new run."),
+    GO_TO_DATA: ("Go to the Data page", "Add photos there, then train a new run."),
+    HALVE_LEARNING_RATE: ("Halve the learning rate", "Set the learning rate to half of this run's; then press Start."),
+    TRAIN_LONGER: (f"Train {MORE_EPOCHS} more epochs", "Continue this run where it ended, on the same timeline."),
+    FINE_TUNE: ("Fine-tune this run", "Unfreeze the top of the base and continue this run on the same timeline."),
+}
+# Steps are named as in the sidebar: the main window goes there (pages don't know each other).
+ADVICE_STEPS = {GO_TO_MODEL: "Model", GO_TO_AUGMENT: "Augment", GO_TO_DATA: "Data"}
 
 
 def format_seconds(seconds: float) -> str:
@@ -42,6 +59,13 @@ def format_seconds(seconds: float) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+def quick_words() -> str:
+    q = QUICK_EXPERIMENT
+    rate = f", learning rate {q['learning_rate']:g}" if "learning_rate" in q else ""
+    return (f"Try ideas fast: {q['subset_percent']:g} % of the training photos, {q['epochs']} epochs{rate}, "
+            "fast mode; checked on all the validation photos.")
 
 
 def fine_tune_label(detail: str, learning_rate: float) -> str:
@@ -86,6 +110,8 @@ class TrainPanel(StepPage):
     """Shows and edits ``session.training``; trains ``session.index`` into ``session.run``
     and says so in ``session.finished_run``."""
 
+    stepRequested = Signal(str)  # a workflow step's name, for the main window to show
+
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(
             "4. Train: teach the head, then fine-tune",
@@ -98,6 +124,8 @@ class TrainPanel(StepPage):
         self.phase_epochs: tuple[int, int] = (0, 0)
         self._retry: tuple | None = None  # the last resume, to go on with once classes are matched
         self._cut_epoch: int | None = None
+        self.advice: Advice | None = None
+        self._advice_run: Path | None = None
 
         controls = QVBoxLayout()
         controls.setContentsMargins(0, 0, 8, 0)
@@ -157,10 +185,10 @@ class TrainPanel(StepPage):
                                      "Tells the model that photos are not 100 % one class: a little of each "
                                      "label goes to the other classes. 0.1 can help with messy photos; 0 is off.")
         self.fast = named(QCheckBox("Use fast mode when it applies"), "fastCheck", "Fast mode",
-                           "With the base frozen and augmentation off, the base looks at each photo once and "
-                           "only the head trains: much faster, same result.")
+                           "While the base is frozen, it looks at each photo once (with augmentation on, at a "
+                           "few changed versions of it) and only the head trains: much faster, same kind of result.")
         self.quick_button = named(QPushButton("Quick experiment"), "quickExperimentButton", "Quick experiment",
-                                   f"Try ideas fast: {QUICK_SUBSET:g} % of the photos, {QUICK_EPOCHS} epochs.")
+                                   quick_words())
         form.addRow("Epochs", self.epochs)
         form.addRow("Batch size", self.batch_size)
         form.addRow("Learning rate", self.learning_rate)
@@ -240,9 +268,21 @@ class TrainPanel(StepPage):
         self.status = styled_label("Press Start to train.", "summary", "trainStatus")
         self.status.setStyleSheet("font-weight: 600; font-size: 13pt;")
         area.addWidget(self.status)
+        area.addLayout(self._advice_row())
         area.addLayout(bars)
         area.addWidget(self.time_label)
         return area
+
+    def _advice_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.advice_label = styled_label("", "advice", "adviceLabel")
+        self.advice_label.setAccessibleName("Advice for the next try")
+        self.advice_button = named(QPushButton(), "adviceButton", "Follow the advice", "Do what the advice says.")
+        self.advice_button.clicked.connect(self.follow_advice)
+        row.addWidget(self.advice_label, 1)
+        row.addWidget(self.advice_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.show_advice(None)
+        return row
 
     def _checkpoint_area(self) -> QVBoxLayout:
         area = QVBoxLayout()
@@ -282,8 +322,8 @@ class TrainPanel(StepPage):
         self.auto_lr_note.setText(f"Automatic fine-tuning rate: {auto:g} (learning rate ÷ 10)")
 
     def quick_experiment(self) -> None:
-        self.session.update("split", subset_percent=QUICK_SUBSET)
-        self.session.update("training", epochs=QUICK_EPOCHS)
+        for name, value in QUICK_EXPERIMENT.items():
+            self.session.update(FIELD_SECTIONS[name], **{name: value})
 
     def config(self, out: Path | None = None) -> TrainingConfig:
         """The run the session asks for; a UserError says what is missing."""
@@ -359,6 +399,7 @@ class TrainPanel(StepPage):
             return
         self.curves.clear()
         self.checkpoints.setRowCount(0)
+        self.show_advice(None)  # it was about another run
         if run_dir is not None:
             self.curves.set_history(RunFolder(run_dir).read_history())
             self._fill_checkpoints()
@@ -402,6 +443,7 @@ class TrainPanel(StepPage):
         self.epoch_bar.setValue(0)
         self.batch_bar.setValue(0)
         self.time_label.setText("")
+        self.show_advice(None)
         self._set_running(True)
 
     def stop(self) -> None:
@@ -425,6 +467,9 @@ class TrainPanel(StepPage):
             RunFolder(self.run_dir).restore_checkpoint(kind)
         except OSError as e:
             self._show_status(f"Could not restore the checkpoint: {e.strerror or e}.", error=True)
+            return
+        except UserError as e:
+            self._show_status(str(e), error=True)
             return
         self._show_status(f"The {kind} checkpoint is now this run's model.")
 
@@ -477,10 +522,46 @@ class TrainPanel(StepPage):
             self._show_status(f"{verb}.{score}")
             self.time_label.setText("")  # nothing is left to wait for
             self.refresh_runs()
+            try:
+                self.show_advice(advise_run(Path(event.run_dir)), Path(event.run_dir))
+            except UserError:
+                self.show_advice(None)  # a run whose files cannot be read has nothing to say
             self.session.finished_run = FinishedRun(Path(event.run_dir), event.stopped)
         elif isinstance(event, Failed):
             self._show_status(event.message, error=True)
             self.time_label.setText("")
+
+    # ----- advice after a run -----
+    def show_advice(self, advice: Advice | None, run_dir: Path | None = None) -> None:
+        """Say what to try after ``run_dir``, with a button for its action; None hides both."""
+        self.advice, self._advice_run = advice, run_dir
+        self.advice_label.setText(advice.text if advice else "")
+        self.advice_label.setVisible(advice is not None)
+        button = ADVICE_BUTTONS.get(advice.action) if advice else None
+        if button is not None:
+            self.advice_button.setText(button[0])
+            self.advice_button.setAccessibleName(button[0])
+            self.advice_button.setToolTip(button[1])
+        self.advice_button.setVisible(button is not None)
+
+    def follow_advice(self) -> None:
+        action, run_dir = (self.advice.action, self._advice_run) if self.advice else (None, None)
+        if action in ADVICE_STEPS:
+            self.stepRequested.emit(ADVICE_STEPS[action])
+        elif action == FINE_TUNE:
+            self.fine_tune()
+        elif action == HALVE_LEARNING_RATE and run_dir is not None:
+            try:
+                learning_rate = RunFolder(run_dir).read_config().training.learning_rate / 2
+            except UserError as e:
+                self._show_status(str(e), error=True)
+                return
+            self.session.update("training", learning_rate=round(learning_rate, 8))
+            self._show_status(f"The learning rate is now {self.session.training.learning_rate:g}: press Start "
+                              "for a new run.")
+        elif action == TRAIN_LONGER and run_dir is not None:
+            self._continue(run_dir, more_epochs(RunFolder(run_dir).settled_history()),
+                           f"Training {MORE_EPOCHS} more epochs…")
 
     def _fill_checkpoints(self) -> None:
         if self.run_dir is None:

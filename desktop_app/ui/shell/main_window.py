@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         for page in self.all_pages():
             self.pages.addWidget(page)
         self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.train_panel.stepRequested.connect(self.go_to_step)
         self.steps.setCurrentRow(0)
 
         central = QWidget()
