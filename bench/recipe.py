@@ -167,7 +167,7 @@ def main() -> int:
         EmbeddingStore.default().clear()  # each round's first experiment starts as on a new computer
         app.append(app_run(data, TEMP / f"run-{round_}", args))
         print(f"  round {round_ + 1}: Transfer Studio      {app[-1][0]:7.1f} s, best val_accuracy {app[-1][1]:.3f}")
-        rate = QUICK_EXPERIMENT.get("learning_rate", 1e-3) / 2
+        rate = QUICK_EXPERIMENT["learning_rate"] / 2
         second.append(app_run(data, TEMP / f"run-{round_}-lr", args, learning_rate=rate))
         print(f"  round {round_ + 1}: again, learning rate {rate:g}: {second[-1][0]:5.1f} s, "
               f"best val_accuracy {second[-1][1]:.3f}")

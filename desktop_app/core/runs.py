@@ -280,10 +280,14 @@ class RunFolder:
                 found.append(CheckpointInfo(kind, path, meta["epoch"], meta.get("metrics", {}), meta["saved_at"]))
         return found
 
+    def holds_head(self, kind: str) -> bool:
+        """Whether a checkpoint holds only the head (fast mode), to be put into ``WHOLE``."""
+        return bool((self.read_checkpoint_meta(kind) or {}).get("head"))
+
     def checkpoint_problem(self, kind: str) -> str | None:
         """Why a checkpoint cannot give a whole model, in words; None when it can."""
         problem = keras_file_problem(self.checkpoint_path(kind))
-        if problem is None and (self.read_checkpoint_meta(kind) or {}).get("head"):
+        if problem is None and self.holds_head(kind):
             whole = keras_file_problem(self.checkpoint_path(WHOLE))
             if whole is not None:
                 problem = f"the file of the whole model it goes with ({WHOLE}.keras) {whole.removeprefix('it ')}"
@@ -309,7 +313,7 @@ class RunFolder:
     @contextmanager
     def whole_checkpoint(self, kind: str) -> Iterator[Path]:
         """A file holding the whole classifier of a checkpoint, for as long as the block runs."""
-        if not (self.read_checkpoint_meta(kind) or {}).get("head"):
+        if not self.holds_head(kind):
             yield self.checkpoint_path(kind)
             return
         self.staging_dir.mkdir(parents=True, exist_ok=True)  # cleared at the next start, should a kill leave it
@@ -338,7 +342,7 @@ class RunFolder:
         """Before the whole model of a phase is replaced: each checkpoint that holds only the
         head becomes a whole model, so it never meets another phase's base."""
         for kind in (BEST, LAST):
-            if (self.read_checkpoint_meta(kind) or {}).get("head") and self.checkpoint_problem(kind) is None:
+            if self.holds_head(kind) and self.checkpoint_problem(kind) is None:
                 self.staging_dir.mkdir(parents=True, exist_ok=True)
                 self.write_whole_checkpoint(kind, self.checkpoint_path(kind, staged=True), with_meta=False)
                 self.publish_checkpoint(kind, {**self.read_checkpoint_meta(kind), "head": False})

@@ -68,14 +68,19 @@ def build_augmentation(spec: AugmentationSpec, seed: int | None = None):
     return keras.Sequential(layers, name=AUGMENTATION_LAYER_NAME)
 
 
+def seed_generators(block) -> list[tuple[Any, list, int]]:
+    """(layer, its Keras seed generators, its seed offset) for each layer of ``block``."""
+    import keras
+
+    return [(layer, [v for v in vars(layer).values() if isinstance(v, keras.random.SeedGenerator)],
+             LAYER_SEED_OFFSETS[layer.name]) for layer in block.layers]
+
+
 def reseed(block, seed: int) -> None:
     """Put every random layer of ``block`` back to the state ``build_augmentation(spec, seed)``
     starts in, so a cached block draws exactly what a freshly built one would."""
-    import keras
     import numpy as np
 
-    for layer in block.layers:
-        generators = [v for v in vars(layer).values() if isinstance(v, keras.random.SeedGenerator)]
+    for _layer, generators, offset in seed_generators(block):
         for generator in generators:
-            state = np.array([seed + LAYER_SEED_OFFSETS[layer.name], 0])
-            generator.state.assign(state.astype(generator.state.dtype))
+            generator.state.assign(np.array([seed + offset, 0]).astype(generator.state.dtype))

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.core.runs import RunFolder
-from desktop_app.core.session import FINE_TUNING, TrainingConfig
+from desktop_app.core.session import TrainingConfig
+from desktop_app.core.train.plan import fine_tuned_epochs
 
 # What the Train page can do about the advice (None: nothing but read it).
 GO_TO_MODEL = "go_to_model"
@@ -120,7 +121,7 @@ def advise(history: list[dict], n_classes: int, config: TrainingConfig) -> Advic
         return Advice(f"The model was still getting better in its last epochs ({best:.0%} of the validation photos "
                       f"right at best), so train {MORE_EPOCHS} more epochs.", TRAIN_LONGER, STILL_IMPROVING)
 
-    tuned = any(row.get("phase") == FINE_TUNING for row in history)
+    tuned = fine_tuned_epochs(history) > 0
     if not tuned and not random_base:
         return Advice(f"The new head has learned what it can ({best:.0%} at best): fine-tune now, so the top "
                       "of the base adapts to your photos too, often for a few more points.", FINE_TUNE,
@@ -146,7 +147,7 @@ def advise_run(run_dir: Path) -> Advice | None:
 def more_epochs(history: list[dict], epochs: int = MORE_EPOCHS) -> dict:
     """Changes to a run's training settings that make ``TrainingJob.resume`` train exactly
     ``epochs`` more epochs of the phase the run ended in (feature extraction or fine-tuning)."""
-    tuned = sum(1 for row in history if row.get("phase") == FINE_TUNING)
+    tuned = fine_tuned_epochs(history)
     if tuned:
         return {"epochs": len(history) - tuned, "fine_tune": True, "fine_tune_epochs": tuned + epochs}
     return {"epochs": len(history) + epochs, "fine_tune": False}

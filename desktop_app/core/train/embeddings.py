@@ -200,14 +200,12 @@ class AugmentedViews:
     same in every run, whatever other photos the folder holds or share its batch."""
 
     def __init__(self, model, spec):
-        import keras
         import tensorflow as tf
 
-        from desktop_app.core.augment.layers import AUGMENTATION_LAYER_NAME, LAYER_SEED_OFFSETS
+        from desktop_app.core.augment.layers import AUGMENTATION_LAYER_NAME, seed_generators
 
         self.spec_id = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
-        layers = [(layer, [g for g in vars(layer).values() if isinstance(g, keras.random.SeedGenerator)],
-                   LAYER_SEED_OFFSETS[layer.name]) for layer in model.get_layer(AUGMENTATION_LAYER_NAME).layers]
+        layers = seed_generators(model.get_layer(AUGMENTATION_LAYER_NAME))
 
         # Keras draws a whole batch's changes from one seed, so a photo's version would depend
         # on its neighbours. Here each photo's changes are drawn from its own seed (what each

@@ -34,7 +34,9 @@ from desktop_app.core.runs import BEST, LABELS_FILE, LAST, RunFolder
 from desktop_app.core.session import FEATURE_EXTRACTION, FINE_TUNING, TrainingConfig
 from desktop_app.core.train import checkpoints, embeddings
 from desktop_app.core.train.callbacks import CachedValidation, Phase, ProgressCallback
-from desktop_app.core.train.plan import TrainingResult, bank_views, fast_mode_decision, history_at_checkpoint
+from desktop_app.core.train.plan import (
+    TrainingResult, bank_views, fast_mode_decision, fine_tuned_epochs, history_at_checkpoint,
+)
 
 __all__ = ["TrainingJob", "TrainingResult", "FEATURE_EXTRACTION", "FINE_TUNING"]
 
@@ -76,7 +78,7 @@ class TrainingJob:
             raise RefusedError(f"A resumed run keeps its {', '.join(refused)}: it was trained with them. Start a "
                                "new run to try others.")
         history = run.settled_history()
-        extracted = sum(1 for row in history if row.get("phase") != FINE_TUNING)
+        extracted = len(history) - fine_tuned_epochs(history)
         if changes.get("epochs", 0) > extracted < len(history):  # the base is partly unfrozen by now
             raise RefusedError(f"{run.name} has been fine-tuned, so the head cannot learn alone on a frozen base "
                                "again. Fine-tune it further (--fine-tune-epochs), or start a new run.")
@@ -406,7 +408,7 @@ class _Looks:
             job.on_event(Message(self.store.note))
         self.identity = embeddings.base_identity(model, job.config.model)
         self.extractor = None
-        self.total = len(split.train) + len(split.val)
+        self.total = 0  # set by expect() before the first look
         self.done = 0
         self.started = time.perf_counter()
         self.estimated = False

@@ -64,6 +64,11 @@ def history_at_checkpoint(history: list[dict], meta: dict) -> list[dict]:
     return rows
 
 
+def fine_tuned_epochs(history: list[dict]) -> int:
+    """How many of a run's epochs were fine-tuning (they all come after feature extraction)."""
+    return sum(1 for row in history if row.get("phase") == FINE_TUNING)
+
+
 def plan_fine_tuning(
     run_dir: Path, more_epochs: int, unfreeze_layers: int | None = None, learning_rate: float | None = None
 ) -> dict:
@@ -76,7 +81,7 @@ def plan_fine_tuning(
     run = RunFolder(run_dir)
     config = run.read_config()
     history = run.settled_history()
-    tuned = sum(1 for row in history if row.get("phase") == FINE_TUNING)
+    tuned = fine_tuned_epochs(history)
     changes: dict = {
         "epochs": min(len(history) - tuned, config.training.epochs),
         "fine_tune": True,

@@ -63,8 +63,8 @@ def format_seconds(seconds: float) -> str:
 
 def quick_words() -> str:
     q = QUICK_EXPERIMENT
-    rate = f", learning rate {q['learning_rate']:g}" if "learning_rate" in q else ""
-    return (f"Try ideas fast: {q['subset_percent']:g} % of the training photos, {q['epochs']} epochs{rate}, "
+    return (f"Try ideas fast: {q['subset_percent']:g} % of the training photos, {q['epochs']} epochs, "
+            f"learning rate {q['learning_rate']:g}, "
             "fast mode; checked on all the validation photos.")
 
 
