@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_app import APP_NAME, __version__
 from desktop_app.resources import resource_path
 from desktop_app.ui.shell.theme import ThemeManager, theme_manager
+from desktop_app.ui.translations import install_translators
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -23,6 +24,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setWindowIcon(QIcon(str(resource_path("icons", "transfer-studio.svg"))))
     app.setStyle("Fusion")
     if theme_manager(app) is None:
+        install_translators(app)
         ThemeManager(app)  # palette and stylesheet: light / dark / system, presentation mode
     return app
 

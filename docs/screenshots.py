@@ -1,18 +1,26 @@
-"""Regenerate the screenshots in docs/screenshots/: every page, light and dark, and presentation mode.
+"""Regenerate the screenshots in docs/screenshots/: every page, in light and dark at
+1,280 x 720 and 1,920 x 1,080, and in presentation mode at 1,280 x 720 (a projector).
 
-    .venv/bin/python docs/screenshots.py            (about two minutes on a laptop)
+    .venv/bin/python docs/screenshots.py                 (a few minutes on a laptop)
+    .venv/bin/python docs/screenshots.py presentation    (only some: light, dark, presentation, large)
 
 Everything happens in a temporary folder (demo dataset, a tiny real training run,
 settings), so the user's own data and settings are untouched. The run is real: MobileNet
 (width 0.25) at 64 px, 4 epochs of training the head then 2 of fine-tuning, so the Train,
 Evaluate and Export pages have something to show. It uses the ImageNet weights in
 ../shared/weights when that folder exists (the curves then show real learning), and
-random weights otherwise. Images are scaled to 1200 px wide
-and saved as optimised PNGs.
+random weights otherwise. The window fills a screen of the picture's size, as it would
+full-screen, and the pictures keep their size: scaled down, they would hide what is too
+small to read. Saved as optimised PNGs:
+
+    light-N-step.png, dark-N-step.png                1,280 x 720
+    light-large-N-step.png, dark-large-N-step.png    1,920 x 1,080
+    presentation-N-step.png                          1,280 x 720, presentation mode
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -21,13 +29,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "screenshots"
-WIDTH = 1200
-WINDOW = (1200, 780)
-PRESENTATION_WINDOW = (1620, 1053)  # a projector's worth of pixels, kept at full size: scaling
-# it down to WIDTH would undo the larger fonts the pictures are meant to show
+SMALL, LARGE = (1280, 720), (1920, 1080)
+# (file-name prefix, theme, presentation mode, window size)
+SETS = (("light", "light", False, SMALL), ("dark", "dark", False, SMALL), ("presentation", "light", True, SMALL),
+        ("light-large", "light", False, LARGE), ("dark-large", "dark", False, LARGE))
 
 TEMP = Path(tempfile.mkdtemp(prefix="transfer-studio-shots-"))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# An offscreen screen as big as the largest picture (Qt's default is 800 x 800, and the
+# window keeps inside its screen).
+_SCREEN = TEMP / "screen.json"
+_SCREEN.write_text(json.dumps({"screens": [{"name": "shots", "x": 0, "y": 0, "width": LARGE[0], "height": LARGE[1],
+                                             "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={_SCREEN}")
 os.environ["TRANSFER_STUDIO_DATA_DIR"] = str(TEMP / "data")
 os.environ["XDG_CONFIG_HOME"] = str(TEMP / "config")  # QSettings: no welcome, no recent, no last project
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -41,7 +54,7 @@ def train_tiny_run(data: Path) -> Path:
     from desktop_app.core.session import TrainingConfig
 
     shared = REPO.parent / "shared" / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
-    config = TrainingConfig.of(data=data, out=new_run_dir("mobilenet"), backbone="mobilenet", alpha=0.25,
+    config = TrainingConfig.of(data=data, out=new_run_dir("mobilenet", data=data), backbone="mobilenet", alpha=0.25,
                             weights=str(shared) if shared.is_file() else None, img_size=64, epochs=4,
                             fine_tune_epochs=2, batch_size=16, learning_rate=3e-3,
                             augmentation=AugmentationSpec.preset("light"))
@@ -57,26 +70,27 @@ def wait(app, seconds: float, until=lambda: False) -> None:
 
 
 def save(window, name: str) -> None:
+    import io
+
     from PIL import Image
     from PySide6.QtCore import QBuffer, QIODevice
 
-    image = window.grab().toImage()
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    import io
-
+    window.grab().toImage().save(buffer, "PNG")
     picture = Image.open(io.BytesIO(bytes(buffer.data()))).convert("RGB")
-    if picture.width != WIDTH and not name.startswith("presentation"):
-        picture = picture.resize((WIDTH, round(picture.height * WIDTH / picture.width)), Image.Resampling.LANCZOS)
     # 256 well-chosen colours keep UI text crisp and the files small.
     picture = picture.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     path = OUT / f"{name}.png"
     picture.save(path, optimize=True)
-    print(f"  {path.relative_to(REPO)} ({path.stat().st_size // 1024} KB)")
+    print(f"  {path.relative_to(REPO)} ({picture.width} x {picture.height}, {path.stat().st_size // 1024} KB)")
 
 
-def main() -> int:
+def main(wanted: list[str]) -> int:
+    sets = [s for s in SETS if not wanted or s[0] in wanted]
+    if not sets:
+        print(f"Choose among: {', '.join(s[0] for s in SETS)}")
+        return 2
     from desktop_app.core.data.demo import ensure_demo_dataset
 
     data = ensure_demo_dataset()
@@ -86,12 +100,12 @@ def main() -> int:
     from desktop_app.app import create_application
     from desktop_app.core.runs import RunFolder
     from desktop_app.ui.shell.main_window import STEPS, MainWindow
-    from desktop_app.ui.shell.theme import DARK, LIGHT, theme_manager
+    from desktop_app.ui.shell.theme import theme_manager
 
     app = create_application()
     theme = theme_manager(app)
     window = MainWindow(data_folder=str(data))
-    window.resize(*WINDOW)
+    window.resize(*SMALL)
     window.show()
     wait(app, 60, lambda: window.session.index is not None)
 
@@ -108,24 +122,18 @@ def main() -> int:
     wait(app, 2)
 
     OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.png"):
-        old.unlink()
-    for mode in (LIGHT, DARK):
+    for prefix, mode, presentation, size in sets:
+        for old in OUT.glob(f"{prefix}-[0-9]-*.png"):
+            old.unlink()
         theme.set_mode(mode)
-        print(f"{mode} theme:")
+        window.desktop.set_presentation(presentation)
+        window.resize(*size)
+        print(f"{prefix} ({mode}{', presentation mode' if presentation else ''}, {size[0]} x {size[1]}):")
         for number, step in enumerate(STEPS, start=1):
             window.go_to_step(step)
             wait(app, 1.0)
-            save(window, f"{mode}-{number}-{step.lower()}")
-    theme.set_mode(LIGHT)
-    window.desktop.set_presentation(True)
-    window.resize(*PRESENTATION_WINDOW)
-    print("presentation mode:")
-    for number, step in enumerate(STEPS, start=1):
-        window.go_to_step(step)
-        wait(app, 1.0)
-        save(window, f"presentation-{number}-{step.lower()}")
-    window.desktop.set_presentation(False)
+            save(window, f"{prefix}-{number}-{step.lower()}")
+        window.desktop.set_presentation(False)
     from PySide6.QtWidgets import QMessageBox
 
     from desktop_app.ui.shell import project_controller
@@ -138,4 +146,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -98,3 +98,5 @@ def discard_unsaved_changes(monkeypatch):
     from desktop_app.ui.shell import project_controller
 
     monkeypatch.setattr(project_controller, "ask_save_changes", lambda *_args: QMessageBox.StandardButton.Discard)
+    # Another dataset while a project is open: use it in the project, unless the test says otherwise.
+    monkeypatch.setattr(project_controller, "ask_dataset_in_project", lambda *_args: project_controller.USE_IN_PROJECT)

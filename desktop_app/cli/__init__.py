@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command is None:
+            from desktop_app.cli.qt_libraries import require_platform
+
+            require_platform()  # a sentence naming what to install, before Qt can abort
         if args.command is None and args.self_test:
             from desktop_app.cli.selftest import run_self_test
 

@@ -24,11 +24,12 @@ def register(commands) -> None:
     actions = weights.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="show which bases have their weights in Keras' cache").set_defaults(
         func=cmd_weights_list)
-    imp = actions.add_parser("import", help="check a weights file and copy it into Keras' cache")
+    imp = actions.add_parser("import", help="find out which base a weights file is for, check it and copy it "
+                                            "into Keras' cache (one file serves every image size)")
     imp.add_argument("file", metavar="FILE", help="a Keras .h5 weights file, e.g. mobilenet_2_5_224_tf_no_top.h5")
-    imp.add_argument("--base", required=True, choices=sorted(BACKBONES), metavar="NAME", help=f"one of: {names}")
-    imp.add_argument("--alpha", type=float, help="width of a MobileNet base")
-    imp.add_argument("--img-size", type=int, help="input size the file was made for (MobileNets only)")
+    imp.add_argument("--base", choices=sorted(BACKBONES), metavar="NAME",
+                     help=f"refuse the file unless it is for this base: {names} (default: any)")
+    imp.add_argument("--alpha", type=float, help="with --base: refuse the file unless it is for this width")
     imp.set_defaults(func=cmd_weights_import)
     down = actions.add_parser("download", help="download a base's ImageNet weights into Keras' cache")
     down.add_argument("name", choices=sorted(BACKBONES), metavar="NAME", help=f"one of: {names}")
@@ -76,10 +77,12 @@ def cmd_weights_list(args) -> int:
 
 
 def cmd_weights_import(args) -> int:
-    from desktop_app.core.model.weights import import_weights, weights_info
+    from desktop_app.core.model.weights import import_weights
 
-    path = import_weights(Path(args.file), args.base, args.alpha, args.img_size)
-    print(f"Imported: {weights_info(args.base, args.alpha, args.img_size).title} weights are now in {path}")
+    info = import_weights(Path(args.file), args.base, args.alpha)
+    flags = f"--base {info.backbone}" + ("" if info.alpha is None else f" --alpha {info.alpha:g}")
+    print(f"Imported: this file is {info.described}. Its ImageNet weights are now in {info.path} "
+          f"and serve every image size; train with {flags}.")
     return 0
 
 
@@ -88,7 +91,7 @@ def cmd_weights_download(args) -> int:
 
     info = weights_info(args.name, args.alpha, args.img_size)
     if info.cached:
-        print(f"Already downloaded: {info.path}")
+        print(f"Already downloaded: {info.local}")
         return 0
     print(f"Downloading {info.url}", flush=True)
     last = [-1]

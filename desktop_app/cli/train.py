@@ -19,7 +19,9 @@ def register(commands) -> None:
     )
     train.add_argument("data", nargs="?", metavar="DATA",
                        help="folder with one sub-folder per class (or train/ and test/); not needed with --resume")
-    train.add_argument("--out", metavar="RUN_DIR", help="folder for the model, history and metrics")
+    train.add_argument("--out", metavar="RUN_DIR",
+                       help="folder for the model, history and metrics (default: a new folder named after the "
+                            "dataset, base and time, among the app's runs)")
     train.add_argument("--resume", metavar="RUN_DIR",
                        help="continue a stopped or crashed run from its last complete epoch; its photos, classes "
                             "and model stay, and the training options given here (epochs, learning rates, "
@@ -60,12 +62,14 @@ def new_run_config(args):
     from desktop_app.cli.settings_flags import settings_from_args
     from desktop_app.core.session import TrainingConfig
 
+    from desktop_app.core.runs import new_run_dir
+
     settings = settings_from_args(args)
     training = settings.training
     if args.fine_tune_epochs:
         training = replace(training, fine_tune=True, fine_tune_epochs=args.fine_tune_epochs)
-    return TrainingConfig(Path(args.data), Path(args.out), settings.split, augmentation_from_args(args),
-                          settings.model, training)
+    out = Path(args.out) if args.out else new_run_dir(settings.model.backbone, data=Path(args.data).resolve())
+    return TrainingConfig(Path(args.data), out, settings.split, augmentation_from_args(args), settings.model, training)
 
 
 def resume_changes(args) -> dict:
@@ -93,7 +97,6 @@ def resume_changes(args) -> dict:
 def relocated_data(args) -> Path | None:
     """Where the resumed run's dataset is now: ``--data``, or DATA when it holds the run's photos."""
     from desktop_app.core.data.scan import scan_folder
-    from desktop_app.core.data.split import share_found
     from desktop_app.core.data.validate import validate_index
     from desktop_app.core.errors import RefusedError
     from desktop_app.core.runs import RunFolder
@@ -105,8 +108,8 @@ def relocated_data(args) -> Path | None:
     folder = Path(folder).expanduser().resolve()
     if folder == run.read_config().data:
         return None
-    recorded = run.read_split()
-    if recorded is not None and share_found(recorded, validate_index(scan_folder(folder))) < 0.5:
+    # A run made before runs recorded their photos is checked against its classes when it starts.
+    if run.read_split() is not None and not run.belongs_to(validate_index(scan_folder(folder))):
         raise RefusedError(f"{folder} is another dataset than the one {run.name} was trained on (it does not hold "
                            "its photos). A run keeps its photos: resume it on its own dataset, or train a new run "
                            f"on {folder.name}.")
@@ -122,9 +125,9 @@ def cmd_train(args) -> int:
 
     index = None
     if args.resume is None:
-        if not args.data or not args.out:
-            raise UserError("Give the image folder and --out RUN_DIR, or --resume RUN_DIR.")
-        if RunFolder(args.out).is_run():  # before TensorFlow loads, and before anything is written
+        if not args.data:
+            raise UserError("Give the image folder (and --out RUN_DIR if you like), or --resume RUN_DIR.")
+        if args.out and RunFolder(args.out).is_run():  # before TensorFlow loads, and before anything is written
             RunFolder(args.out).create()
         if args.relocated or args.class_map:
             raise RefusedError("--data and --class-map go with --resume, for a run whose dataset moved or changed.")
@@ -140,6 +143,8 @@ def cmd_train(args) -> int:
                                  **resume_changes(args))
     else:
         job = TrainingJob(new_run_config(args), on_event=print_event)
+        if not args.out:
+            print(f"The run goes to {job.run_dir}", flush=True)
 
     def stop(_signum, _frame):
         print("Stopping after this batch (press Ctrl+C again to abort)...", file=sys.stderr, flush=True)

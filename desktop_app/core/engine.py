@@ -162,12 +162,13 @@ class ReportRequest(Request):
 
 @dataclass(frozen=True)
 class WeightsImportRequest(Request):
-    """Check a weights file against the base's layers, then copy it into Keras' cache."""
+    """Find out which base and width a weights file is for, then copy it into Keras' cache;
+    the result is its ``WeightsInfo``. A ``backbone`` refuses files for any other."""
 
     path: Path
-    backbone: str
-    alpha: float | None
-    img_size: int
+    backbone: str | None = None
+    alpha: float | None = None
+    img_size: int | None = None
     lane: ClassVar[str] = "weights"
 
     def run(self, report, should_stop):

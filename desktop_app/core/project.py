@@ -223,7 +223,7 @@ def _migrate_v0(old: dict[str, Any]) -> dict[str, Any]:
     folder = old.get("data_folder")
     augmentation = old.get("augmentation", "light")
     if isinstance(augmentation, str):
-        augmentation = AugmentationSpec.preset(augmentation).to_dict()
+        augmentation = AugmentationSpec.preset(augmentation, first_meaning=True).to_dict()
     fine_tune_epochs = int(old.get("fine_tune_epochs", 0))
     defaults = TrainingSettings()
     return {

@@ -14,16 +14,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import time
+import unicodedata
 import uuid
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.data.split import RecordedSplit
+from desktop_app.core.data.demo import demo_dataset_dir
+from desktop_app.core.data.fingerprint import stamp
+from desktop_app.core.data.scan import DatasetIndex
+from desktop_app.core.data.split import RecordedSplit, share_found
 from desktop_app.core.errors import RefusedError, UserError
 from desktop_app.core.fileio import copy_atomic, fsync_dir, write_json_atomic, write_text_atomic
 from desktop_app.core.keras_files import assemble_classifier, keras_file_problem
@@ -36,6 +43,9 @@ WHOLE = "whole"  # the whole classifier as a phase that trains only the head beg
 LABELS_FILE = "labels.txt"  # beside every model file the app writes, run folder or export
 MODEL_FILE = "model.keras"
 SPLIT_RECORDED_SINCE = 3  # config.json's schema_version from which runs record their photos
+# A folder holding at least this share of a run's photos (by content) is the run's dataset,
+# wherever it lies now: moved, copied, or with a few photos added or taken out.
+SAME_DATASET_SHARE = 0.5
 CHECKPOINT_META = "transfer_studio.json"  # a member of each checkpoint's .keras zip; Keras ignores it
 
 
@@ -153,6 +163,42 @@ class RunFolder:
 
     def has_model(self) -> bool:
         return self.model_path.is_file()
+
+    def has_checkpoint(self) -> bool:
+        """Whether an epoch of the run was saved: what makes a run worth keeping."""
+        return any(self.checkpoint_path(kind).exists() for kind in (BEST, LAST))
+
+    def belongs_to(self, index: DatasetIndex) -> bool:
+        """Whether the run was made from the photos of the checked folder ``index``, wherever that
+        folder lies now: most of the photos the run recorded are in it, by content (so a moved or
+        copied dataset counts, another one with the same class names does not). A run without a
+        usable record of its photos (made before runs recorded them) goes by its class names."""
+        try:
+            recorded = _recorded_split(self.split_path, tuple(stamp(self.split_path) or ()))
+        except UserError:
+            recorded = None
+        if recorded is not None:
+            return share_found(recorded, index) >= SAME_DATASET_SHARE
+        try:
+            return self.read_labels() == list(index.classes)
+        except UserError:
+            return False
+
+    def discard_unstarted(self) -> bool:
+        """A new run that ended before its first checkpoint (a failed start) leaves nothing behind:
+        its own files go, and its folder when nothing else is in it. A run with a saved epoch is
+        kept, untouched. True when the run is gone."""
+        if self.has_checkpoint() or not self.path.is_dir():
+            return False
+        for name in (self.CONFIG, self.SPLIT, self.HISTORY, self.METRICS, self.SUMMARY, self.EVALUATION,
+                     self.REPORT, LABELS_FILE, MODEL_FILE):
+            (self.path / name).unlink(missing_ok=True)
+        shutil.rmtree(self.checkpoint_dir, ignore_errors=True)  # the whole model of fast mode, staged files
+        try:
+            self.path.rmdir()
+        except OSError:  # a folder that held other files before the run (the CLI's --out): they stay
+            pass
+        return True
 
     # -- reading and writing ---------------------------------------------------------------
     def create(self) -> None:
@@ -356,6 +402,12 @@ class RunFolder:
         return RunInfo(self.path, config, self.read_history(), self.read_metrics())
 
 
+@lru_cache(maxsize=64)
+def _recorded_split(path: Path, _stamp: tuple) -> RecordedSplit | None:
+    """A run's record of its photos, read once while the file is unchanged (lists of runs ask often)."""
+    return RunFolder(path.parent).read_split()
+
+
 def checkpoint_meta(path: Path) -> dict | None:
     """The metadata inside a checkpoint file; None for a file without it or a damaged one."""
     try:
@@ -370,13 +422,38 @@ def runs_dir() -> Path:
     return user_data_dir() / "runs"
 
 
-def new_run_dir(backbone: str, parent: Path | None = None) -> Path:
+def dataset_name(folder: Path) -> str:
+    """What a person calls a dataset: its folder's name ("shapes" for the demo dataset)."""
+    folder = Path(folder)
+    return "shapes" if folder.resolve() == demo_dataset_dir().resolve() else folder.name
+
+
+def _name_part(text: str, limit: int, keep_dashes: bool = True) -> str:
+    """``text`` as a short part of a folder name that every file system takes: ASCII letters and
+    digits (accents dropped), words joined by dashes."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    part = re.sub(r"[^a-z0-9]+", "-" if keep_dashes else "", ascii_text).strip("-")
+    if len(part) > limit:  # cut between words where one ends in the second half
+        cut = part.rfind("-", limit // 2, limit + 1)
+        part = part[:cut if cut > 0 else limit]
+    return part.strip("-")
+
+
+def run_name(dataset: str, backbone: str, when: float | None = None) -> str:
+    """A new run's folder name: its dataset, base and start time, e.g.
+    ``flowers-efficientnetv2b0-2026-12-02_1514``."""
+    started = time.strftime("%Y-%m-%d_%H%M", time.localtime(when))
+    return f"{_name_part(dataset, 24) or 'photos'}-{_name_part(backbone, 20, keep_dashes=False)}-{started}"
+
+
+def new_run_dir(backbone: str, parent: Path | None = None, data: Path | None = None) -> Path:
+    """A free folder for a new run of ``backbone`` on the dataset folder ``data``."""
     parent = Path(parent) if parent is not None else runs_dir()
-    stem = f"{time.strftime('%Y-%m-%d_%H-%M-%S')}_{backbone}"
+    stem = run_name(dataset_name(data) if data is not None else "", backbone)
     path, n = parent / stem, 1
     while path.exists():
         n += 1
-        path = parent / f"{stem}_{n}"
+        path = parent / f"{stem}-{n}"
     return path
 
 
@@ -394,6 +471,10 @@ class RunInfo:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def dataset_name(self) -> str:
+        return dataset_name(self.config.data)
 
     @property
     def label(self) -> str:

@@ -203,6 +203,7 @@ class Session(Settings):
     finished_run: FinishedRun | None = field(default=None, compare=False)
     class_renames: dict = field(default_factory=dict, compare=False)  # classes renamed since runs: old -> new
     protected_runs: frozenset = field(default_factory=frozenset, compare=False)  # runs the app must not write into
+    base_widths: dict = field(default_factory=dict, compare=False)  # width last used with each base (choose_base)
 
     def may_write(self, run: Path | None) -> bool:
         """Whether the app may write into a run folder (not into runs outside the open project)."""
@@ -298,7 +299,7 @@ def _migrate_config_v1(old: dict[str, Any]) -> dict[str, Any]:
         "schema_version": 2,
         "data": old["data"],
         "split": {k: old[k] for k in ("subset_percent", "val_fraction", "seed") if k in old},
-        "augmentation": old.get("augmentation", default_augmentation().to_dict()),
+        "augmentation": old.get("augmentation", AugmentationSpec.preset("light", first_meaning=True).to_dict()),
         "model": {**{k: old[k] for k in ("backbone", "alpha", "img_size", "weights") if k in old},
                   **{k: head[k] for k in ("pooling", "dropout", "hidden_units") if k in head}},
         "training": training,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.engine import (
@@ -26,14 +26,23 @@ from desktop_app.ui.workers import Task
 
 log = logging.getLogger(__name__)
 
-ENGINE_DIED = ("The part of the app that runs TensorFlow stopped unexpectedly (exit code {code}). It has been "
-               "started again and your work is intact; try once more.")
-ENGINE_BROKEN = ("The part of the app that runs TensorFlow cannot start (exit code {code}), so previews, models, "
-                 "evaluation and export do not work; the log file says why. Your settings and photos are intact.")
+# Sentences are marked here and translated where they are shown, with ``engine_text``.
+ENGINE_DIED = QT_TRANSLATE_NOOP(
+    "Engine", "The part of the app that runs TensorFlow stopped unexpectedly (exit code {code}). It has been "
+              "started again and your work is intact; try once more.")
+ENGINE_BROKEN = QT_TRANSLATE_NOOP(
+    "Engine", "The part of the app that runs TensorFlow cannot start (exit code {code}), so previews, models, "
+              "evaluation and export do not work; the log file says why. Your settings and photos are intact.")
 QUICK_DEATHS = 2  # dying this many times in a row without answering anything: stop restarting
-TRAINING_DIED = ("Training ended unexpectedly (the training process exited with code {code}); the checkpoints "
-                 "saved so far are intact.")
-BUG = "Something went wrong in the engine; the details are in the log file."
+TRAINING_DIED = QT_TRANSLATE_NOOP(
+    "Engine", "Training ended unexpectedly (the training process exited with code {code}); the checkpoints "
+              "saved so far are intact.")
+BUG = QT_TRANSLATE_NOOP("Engine", "Something went wrong in the engine; the details are in the log file.")
+
+
+def engine_text(sentence: str) -> str:
+    """One of the sentences above in the user's language."""
+    return QCoreApplication.translate("Engine", sentence)
 
 
 class Engine(QObject):
@@ -112,7 +121,7 @@ class Engine(QObject):
     def _died(self, code: int | None) -> None:
         self._deaths_without_answer += 1
         broken = self.restart and self._deaths_without_answer >= QUICK_DEATHS
-        text = (ENGINE_BROKEN if broken else self.died_text).format(code=code)
+        text = engine_text(ENGINE_BROKEN if broken else self.died_text).format(code=code)
         log.error("The %s process died (exit code %s)", self.process.name, code)
         self.info = None
         self.warmChanged.emit(False)
@@ -239,7 +248,7 @@ class LatestRequest(QObject):
             if message.error is not None:
                 self.refused.emit(message.error)
         elif isinstance(message, Crashed):
-            self.failed.emit(BUG)
+            self.failed.emit(engine_text(BUG))
         elif isinstance(message, Cancelled):
             self.cancelled.emit()
         self.finished.emit()

@@ -47,7 +47,7 @@ class TaskWorker(QObject):
             self.failed.emit(str(e))
         except Exception as e:  # a bug, not the user's fault: log it, keep the app alive
             log.error("Background task failed:\n%s", traceback.format_exc())
-            self.failed.emit(f"Something went wrong: {e}")
+            self.failed.emit(self.tr("Something went wrong: {error}").format(error=e))
         else:
             self.succeeded.emit(result)
         finally:

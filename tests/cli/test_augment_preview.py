@@ -18,7 +18,7 @@ def test_writes_the_same_grid_for_the_same_seed(tmp_path, capsys):
         assert cli_main(["augment-preview", str(photo), "--out", str(out), "--augment", "strong",
                          "--seed", seed, "--img-size", "48"]) == 0
     printed = capsys.readouterr().out
-    assert "Rotate: turn up to ±108°" in printed and f"Wrote {first}" in printed
+    assert "Rotate: turn up to ±30°" in printed and f"Wrote {first}" in printed
 
     grid = np.asarray(Image.open(first))
     g = grid_geometry(48)

@@ -111,6 +111,19 @@ def test_missing_weights_file_is_a_clear_error(tmp_path, capsys):
                      "--base", "mobilenet", "--img-size", "32"])
     assert code == 1
     assert "nope.h5 does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()  # a failed start leaves no empty run behind
+
+
+def test_without_out_the_run_is_named_after_its_dataset_base_and_time(tmp_path, capsys, private_data_dir):
+    import re
+
+    data = make_image_folder(tmp_path / "Bird photos", per_class=3)
+    tiny = ["--weights", "none", "--base", "mobilenet", "--alpha", "0.25", "--img-size", "32", "--epochs", "1"]
+    assert cli_main(["train", str(data), *tiny]) == 0
+    (run,) = (private_data_dir / "runs").iterdir()  # among the app's runs: the window lists it
+    assert re.fullmatch(r"bird-photos-mobilenet-\d{4}-\d\d-\d\d_\d{4}", run.name), run.name
+    assert f"The run goes to {run}" in capsys.readouterr().out
+    assert (run / "model.keras").is_file()
 
 
 def _h5_layer_weights(path):

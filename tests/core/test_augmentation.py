@@ -12,7 +12,9 @@ from desktop_app.core.augment.preview import (
     N_VARIANTS, augment_copies, grid_geometry, grid_image, load_preview_image, render_preview,
 )
 from desktop_app.core.augment.layers import build_augmentation
-from desktop_app.core.augment.spec import FLIP_MODES, PRESETS, SETTINGS, AugmentationSpec, describe_setting
+from desktop_app.core.augment.spec import (
+    FILL_MODE, FLIP_MODES, PRESETS, SETTINGS, AugmentationSpec, describe_setting, turn,
+)
 from desktop_app.core.errors import UserError
 
 
@@ -60,8 +62,11 @@ def test_non_object_json_is_refused():
 
 def test_presets_and_their_names():
     light = AugmentationSpec.preset("Light")
-    # The reference notebook's block: flip, rotation 0.2, zoom 0.2, height / width 0.2.
-    assert light == AugmentationSpec(flip="horizontal", rotation=0.2, zoom=0.2, stretch_height=0.2, stretch_width=0.2)
+    # Genuinely light: a small tilt (not the reference notebook's ±72°), a little zoom and stretch.
+    assert light == AugmentationSpec(flip="horizontal", rotation=turn(10), zoom=0.1, stretch_height=0.1,
+                                     stretch_width=0.1)
+    assert light.describe()[1] == "Rotate: turn up to ±10°"
+    assert AugmentationSpec.preset("strong").describe()[1] == "Rotate: turn up to ±30°"
     assert [AugmentationSpec.preset(p).preset_name() for p in PRESETS] == list(PRESETS)
     assert light.with_changes(rotation=0.1).preset_name() is None
     assert AugmentationSpec().is_identity and not light.is_identity
@@ -75,14 +80,59 @@ def test_strengths_in_words_a_student_understands():
     assert describe_setting("zoom", 0.2) == "zoom in or out by up to 20 %"
     assert describe_setting("brightness", 0.0) == "off"
     assert "left-right" in describe_setting("flip", "horizontal")
+    assert describe_setting("rotation", turn(10)) == "turn up to ±10°"
     lines = AugmentationSpec.preset("strong").describe()
-    assert len(lines) == 8 and lines[0].startswith("Flip:") and lines[1] == "Rotate: turn up to ±108°"
+    assert len(lines) == 8 and lines[0].startswith("Flip:") and lines[1] == "Rotate: turn up to ±30°"
     assert AugmentationSpec().describe() == ["No augmentation: the model sees every photo unchanged."]
     for setting in SETTINGS:  # a slider's range stays inside what the spec accepts
         assert 0 < setting.default <= setting.maximum <= 1
 
 
+@pytest.mark.parametrize("degrees", [1, 10, 30, 72])
+def test_the_rotation_words_say_the_angles_keras_turns_by(degrees):
+    # RandomRotation takes a fraction of a full turn (0.2 = ±72°): the words must match it.
+    from desktop_app.core.augment.layers import build_augmentation
+
+    spec = AugmentationSpec(rotation=turn(degrees))
+    assert describe_setting("rotation", spec.rotation) == f"turn up to ±{degrees}°"
+    (layer,) = build_augmentation(spec, seed=0).layers
+    angles = np.asarray(layer.get_random_transformation(np.zeros((4000, 8, 8, 3), np.float32),
+                                                        training=True)["angle"])  # Keras draws them in degrees
+    assert np.abs(angles).max() <= degrees + 1e-3 and np.abs(angles).max() > 0.97 * degrees
+
+
+def test_old_files_that_name_a_preset_keep_what_they_meant():
+    """Projects of schema 0 and run configs of version 1 name a preset instead of its values."""
+    from desktop_app.core.project import migrate
+    from desktop_app.core.session import Settings, migrate_config
+
+    notebook = AugmentationSpec(flip="horizontal", rotation=0.2, zoom=0.2, stretch_height=0.2, stretch_width=0.2)
+    assert Settings.from_dict(migrate({"augmentation": "light"})).augmentation == notebook
+    assert Settings.from_dict(migrate({})).augmentation == notebook  # schema 0 defaulted to "light"
+    assert AugmentationSpec.from_dict(migrate_config({"data": "d"})["augmentation"]) == notebook
+    # A saved spec keeps its saved values, whatever the presets say now.
+    saved = {"schema_version": 2, "augmentation": notebook.to_dict()}
+    assert Settings.from_dict(migrate(saved)).augmentation == notebook
+
+
 # -- the Keras block: every layer really changes pixels ----------------------------------
+
+
+def test_uncovered_corners_hold_no_ghost_copies():
+    """A white spot near the corner of a black photo, shifted, must stay one spot (Keras'
+    default "reflect" fill mirrors a second one into the band the shift uncovers)."""
+    from desktop_app.core.augment.layers import build_augmentation
+
+    geometric = build_augmentation(AugmentationSpec.preset("strong")).layers[1:6]  # turn, zoom, stretch, shift
+    assert [layer.fill_mode for layer in geometric] == [FILL_MODE] * 5 and FILL_MODE == "nearest"
+    image = np.zeros((48, 48, 3), np.uint8)
+    image[4:12, 4:12] = 255
+    white = (image[..., 0] > 127).sum()
+    copies = augment_copies(image, AugmentationSpec(translation=0.4), seed=4, n=24)
+    spots = [(c[..., 0] > 127).sum() for c in copies]
+    assert max(spots) <= 1.3 * white, spots  # blurred a little by a part-pixel shift, never doubled
+
+
 
 
 def test_nothing_switched_on_builds_nothing_and_previews_the_original():

@@ -128,7 +128,7 @@ def test_v0_project_file_migrates(tmp_path):
     s = project.settings
     assert s.dataset == DatasetChoice(Path("/home/teacher/photos/flowers"))
     assert s.split == SplitSettings(10.0, 0.25, 7)
-    assert s.augmentation == AugmentationSpec.preset("strong")
+    assert s.augmentation == AugmentationSpec.preset("strong", first_meaning=True)  # what it trained with
     assert (s.model.backbone, s.model.alpha, s.model.img_size, s.model.weights) == ("mobilenet", 0.5, 160, "imagenet")
     assert s.training == TrainingSettings(epochs=8, batch_size=16, learning_rate=0.0005, fine_tune=True,
                                           fine_tune_epochs=3, unfreeze_layers=20)

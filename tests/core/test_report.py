@@ -7,9 +7,10 @@ import io
 import json
 from html.parser import HTMLParser
 
+import numpy as np
 from PIL import Image
 
-from desktop_app.core.export.report import SECTIONS, cell_colour, write_report
+from desktop_app.core.export.report import SECTIONS, confusion_html, write_report
 
 
 class Collector(HTMLParser):
@@ -83,10 +84,12 @@ def test_report_has_every_section_and_embeds_its_pictures(trained_run, tmp_path)
     assert gallery
 
 
-def test_cell_colours_run_from_white_to_blue_or_red():
-    assert cell_colour(0.0, True) == "#ffffff" == cell_colour(0.0, False)
-    assert cell_colour(1.0, True) == "#2b5797"
-    assert cell_colour(1.0, False) == "#c92a2a"
+def test_confusion_cells_use_the_colour_blind_safe_sequential_map():
+    from desktop_app.core.palette import sequential
+
+    html_text = confusion_html(np.array([[3, 0], [1, 2]]), ["a", "b"])
+    assert f"background:{sequential(1.0)}" in html_text and f"background:{sequential(0.0)}" in html_text
+    assert f"background:{sequential(1 / 3)}" in html_text
 
 
 def test_the_reports_numbers_are_the_evaluations_and_the_runs(trained_run, tmp_path):

@@ -422,3 +422,68 @@ def test_a_fine_tuned_run_does_not_go_back_to_a_frozen_base(tmp_path):
 
     resumed = TrainingJob.resume(tmp_path / "run", **plan_fine_tuning(tmp_path / "run", 1)).run()
     assert [row["phase"] for row in resumed.history] == ["feature_extraction", "fine_tuning", "fine_tuning"]
+
+
+# --------------------------------------------------------------------------- runs that follow the user (issue 14)
+
+
+def test_a_new_runs_name_says_its_dataset_base_and_time(tmp_path):
+    import re
+
+    from desktop_app.core.data.demo import demo_dataset_dir
+    from desktop_app.core.runs import new_run_dir
+
+    first = new_run_dir("efficientnet_v2_b0", tmp_path, tmp_path / "Flower photos")
+    assert re.fullmatch(r"flower-photos-efficientnetv2b0-\d{4}-\d\d-\d\d_\d{4}", first.name), first.name
+    first.mkdir()
+    assert new_run_dir("efficientnet_v2_b0", tmp_path, tmp_path / "Flower photos").name == f"{first.name}-2"
+    assert new_run_dir("mobilenet", tmp_path, demo_dataset_dir()).name.startswith("shapes-mobilenet-")
+    # Only letters, digits and dashes whatever the folder is called, and short.
+    odd = new_run_dir("mobilenet_v2", tmp_path, tmp_path / "Blätter: Klasse 7b, Herbst * 2026 und noch mehr").name
+    assert re.fullmatch(r"blatter-klasse-7b-herbst-mobilenetv2-[0-9_-]+", odd), odd
+
+
+def test_a_failed_start_leaves_no_run_folder(tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=3)
+    run = tmp_path / "run"
+    events = []
+    with pytest.raises(UserError, match="does not exist"):
+        TrainingJob(tiny_config(data, run, weights=str(tmp_path / "nope.h5")), events.append).run()
+    assert any(isinstance(e, Failed) for e in events)
+    assert not run.exists()
+    # Given a folder that holds other files (the command line's --out), only the run's own files go.
+    run.mkdir()
+    (run / "notes.txt").write_text("mine")
+    with pytest.raises(UserError):
+        TrainingJob(tiny_config(data, run, weights=str(tmp_path / "nope.h5"))).run()
+    assert [p.name for p in run.iterdir()] == ["notes.txt"]
+
+
+def test_a_run_belongs_to_its_dataset_wherever_it_is_now(tmp_path):
+    import shutil
+
+    from desktop_app.core.data.scan import scan_folder
+    from desktop_app.core.data.split import RecordedSplit, make_split
+    from desktop_app.core.data.validate import validate_index
+
+    shapes = make_image_folder(tmp_path / "shapes", per_class=4)
+    # Another dataset with the very same class names: not the run's.
+    other = make_image_folder(tmp_path / "other", per_class=4, size=30)
+    index = validate_index(scan_folder(shapes))
+    run = RunFolder(tmp_path / "run")
+    run.create()
+    run.write_config(tiny_config(shapes, run.path))
+    run.write_labels(index.classes)
+    run.write_split(RecordedSplit.of(make_split(index, 50.0), shapes))
+
+    assert run.belongs_to(index)
+    assert not run.belongs_to(validate_index(scan_folder(other)))
+    moved = shutil.move(shapes, tmp_path / "usb" / "shapes copy")
+    assert run.belongs_to(validate_index(scan_folder(moved)))
+    # A run made before runs recorded their photos goes by its class names.
+    run.split_path.unlink()
+    config = json.loads(run.config_path.read_text())
+    run.config_path.write_text(json.dumps({**config, "schema_version": 2}))
+    assert run.belongs_to(validate_index(scan_folder(other)))
+    assert not run.belongs_to(validate_index(scan_folder(make_image_folder(tmp_path / "two", per_class=2, classes={
+        "cats": (1, 2, 3), "dogs": (200, 100, 0)}))))

@@ -57,7 +57,7 @@ def test_status_follows_keras_home(keras_home):
 
 
 def test_imported_file_loads_offline(keras_home, shared_weights, no_network, monkeypatch):
-    path = weights.import_weights(shared_weights, "mobilenet", 0.25)
+    path = weights.import_weights(shared_weights, "mobilenet", 0.25).path
     info = weights.weights_info("mobilenet", 0.25)
     assert path == info.path and info.cached and info.size_bytes == shared_weights.stat().st_size
     assert _no_leftovers(keras_home)
@@ -81,15 +81,45 @@ def test_imported_file_loads_offline(keras_home, shared_weights, no_network, mon
     np.testing.assert_array_equal(direct.get_layer("conv1").kernel.numpy(), expected)
 
 
-def test_file_for_another_width_is_refused(keras_home, shared_weights):
-    with pytest.raises(UserError, match=r"does not fit MobileNet \(width 0.5\).*conv1.*\(3, 3, 3, 8\).*\(3, 3, 3, 16\)"):
+def test_file_for_another_width_is_refused_in_words(keras_home, shared_weights):
+    with pytest.raises(UserError, match=r"^mobilenet_2_5_224_tf_no_top.h5 holds the weights of MobileNet with "
+                                        r"width 0.25, not of MobileNet with width 0.5; import it for MobileNet "
+                                        r"with width 0.25 instead.$"):
         weights.import_weights(shared_weights, "mobilenet", 0.5)
-    assert not weights.weights_info("mobilenet", 0.5).cached
+    assert not weights.weights_info("mobilenet", 0.5).cached and not weights.weights_info("mobilenet", 0.25).cached
 
 
 def test_file_for_another_network_is_refused(keras_home, shared_weights):
-    with pytest.raises(UserError, match="does not fit MobileNetV2"):
+    with pytest.raises(UserError, match="not of MobileNetV2 with width 0.35"):
         weights.import_weights(shared_weights, "mobilenet_v2", 0.35)
+
+
+def test_the_file_says_which_base_and_width_it_is(keras_home, shared_weights, tmp_path):
+    info = weights.identify_weights_file(shared_weights)
+    assert (info.backbone, info.alpha, info.described) == ("mobilenet", 0.25, "MobileNet with width 0.25")
+    # Renamed, it is known by its layers (the name only decides what is tried first).
+    renamed = tmp_path / "from the usb stick.h5"
+    renamed.write_bytes(shared_weights.read_bytes())
+    assert weights.identify_weights_file(renamed).described == "MobileNet with width 0.25"
+    assert weights.import_weights(renamed).path == keras_home / "models" / MOBILENET_FILE
+
+
+def test_one_import_serves_every_image_size(keras_home, shared_weights, no_network):
+    """No-top weights have the same shapes at every size: 128 px must not ask for another file."""
+    path = weights.import_weights(shared_weights).path
+    for size in (96, 128, 160, 192, 224):
+        info = weights.weights_info("mobilenet", 0.25, size)
+        assert info.cached and info.local == path and info.size_bytes == path.stat().st_size, size
+        assert weights.resolve_weights("imagenet", "mobilenet", 0.25, size) == str(path)
+    assert weights.weights_info("mobilenet", 0.25, 128).file_name == "mobilenet_2_5_128_tf_no_top.h5"
+    assert not weights.weights_info("mobilenet", 0.5, 128).cached  # another width is another file
+
+    from desktop_app.core.model.builder import build_classifier
+    from desktop_app.core.session import ModelSettings
+
+    model = build_classifier(ModelSettings("mobilenet", 0.25, 128, "imagenet"), 3)
+    np.testing.assert_array_equal(model.get_layer("base_model").get_layer("conv1").kernel.numpy(),
+                                  _conv1_kernel(shared_weights))
 
 
 def test_random_files_are_refused(keras_home, tmp_path):
@@ -105,7 +135,8 @@ def test_random_files_are_refused(keras_home, tmp_path):
         group = f.create_group("dense")
         group.attrs["weight_names"] = [b"dense/kernel:0"]
         group["dense/kernel:0"] = np.zeros((3, 3))
-    with pytest.raises(UserError, match="has layer 'dense' where the network has 'conv1'"):
+    with pytest.raises(UserError, match="does not hold the weights of MobileNet with width 0.25: its layers are "
+                                        "those of another network. Choose the file named mobilenet_2_5_224"):
         weights.import_weights(layered, "mobilenet", 0.25)
 
     text = tmp_path / "notes.h5"

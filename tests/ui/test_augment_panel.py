@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QSlider, QSpinBox
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QSlider, QSpinBox
 
 from conftest import make_image_folder
-from desktop_app.core.augment.spec import AugmentationSpec
+from desktop_app.core.augment.spec import FILL_WORDS, AugmentationSpec, turn
 from desktop_app.core.data.scan import scan_folder
+from desktop_app.core.session import DatasetChoice
 from desktop_app.ui.pages.augment import AugmentPanel
 
 PREVIEW_TIMEOUT = 60_000  # the first preview may wait for the engine to start TensorFlow
@@ -45,12 +46,12 @@ def test_changing_a_control_gives_a_new_preview(panel, qtbot):
     slider = panel.findChild(QSlider, "rotationSlider")
     with qtbot.waitSignal(panel.session.events.augmentation, timeout=1000) as changed, \
             qtbot.waitSignal(panel.previewUpdated, timeout=10_000) as updated:
-        slider.setValue(35)
-    assert changed.args[0].rotation == pytest.approx(0.35) == panel.spec().rotation
+        slider.setValue(45)  # the Rotate slider moves in whole degrees
+    assert changed.args[0].rotation == turn(45) == panel.spec().rotation == 0.125
     preview = updated.args[0]
     assert preview.spec == panel.spec()
     assert not all(np.array_equal(a, b) for a, b in zip(first.variants, preview.variants))
-    assert "±126°" in panel.rows["rotation"].words.text()
+    assert panel.rows["rotation"].words.text() == "turn up to ±45°"
 
 
 def test_dragging_a_slider_does_not_pile_up_previews(panel, qtbot):
@@ -125,3 +126,49 @@ def test_every_control_is_named_and_explained(panel):
         if control.parent() is not None and control.parent().metaObject().className() == "QSpinBox":
             continue
         assert control.objectName() and control.accessibleName() and control.toolTip(), control
+
+
+def test_the_light_preset_is_light_and_its_words_are_true(panel):
+    panel.preset_buttons["light"].click()
+    assert panel.rows["rotation"].words.text() == "turn up to ±10°"  # not the notebook's ±72°
+    assert panel.rows["zoom"].words.text() == "zoom in or out by up to 10 %"
+    assert "±10°" in panel.preset_buttons["light"].toolTip()
+    # Touching a control and going back keeps it the Light preset (the slider's degrees are exact).
+    panel.rows["rotation"].slider.setValue(11)
+    panel.rows["rotation"].slider.setValue(10)
+    assert panel.spec() == AugmentationSpec.preset("light") and panel.preset_buttons["light"].isChecked()
+    assert panel.fill_note.text() == FILL_WORDS and "mirrored" in FILL_WORDS
+
+
+def test_the_grid_says_loading_not_choose_while_a_chosen_dataset_is_read(panel, qtbot, tmp_path):
+    session = panel.session
+    session.index = None  # the Data page is reading the demo photos (chosen by default)
+    assert session.dataset.is_demo and panel.grid.placeholder.startswith("Loading the demo photos")
+    folder = make_image_folder(tmp_path / "flowers", per_class=3, size=40)
+    session.dataset = DatasetChoice(folder)
+    session.index = None
+    assert "Loading the photos of “flowers”" in panel.grid.placeholder
+    session.dataset = DatasetChoice(tmp_path / "gone")
+    session.index = None
+    assert panel.grid.placeholder.startswith("Choose a dataset")
+
+    session.index = scan_folder(folder)  # checked: the preview is made once the page is seen
+    with qtbot.waitSignal(panel.previewUpdated, timeout=PREVIEW_TIMEOUT):
+        panel.show()
+        assert panel.grid.placeholder == "Preparing the preview…"
+
+
+def test_the_preview_says_the_models_image_size(panel, qtbot):
+    first = shown(qtbot, panel)
+    assert "48 px" in panel.status.text() and first.original.shape[0] == 48
+    panel.hide()
+    panel.session.update("model", img_size=64)  # on the Model page
+    assert "48 px" not in panel.status.text() and "64 px" in panel.status.text()
+    second = shown(qtbot, panel)
+    assert second.original.shape == (64, 64, 3) and "64 px" in panel.status.text()
+
+
+def test_the_preview_seed_says_it_is_not_the_training_seed(panel):
+    label = next(label for label in panel.findChildren(QLabel) if label.buddy() is panel.seed_box)
+    assert label.text() == "Preview seed:" and panel.seed_box.accessibleName() == "Preview seed"
+    assert "preview only" in panel.seed_box.toolTip() and "Data page" in panel.seed_box.toolTip()

@@ -134,3 +134,55 @@ def test_controls_have_names_tooltips_and_accessible_names(panel):
                    panel.bad_table, panel.reveal_button, panel.custom_subset, panel.val_spin, panel.seed_spin,
                    panel.thumbnails, panel.class_list, *panel.subset_buttons.values()):
         assert widget.objectName() and widget.toolTip() and widget.accessibleName(), widget
+
+
+def test_a_folder_without_images_clears_everything_of_the_last_one(qtbot, panel, tmp_path):
+    open_and_wait(qtbot, panel, make_image_folder(tmp_path / "data", per_class=4, size=8))
+    assert panel.table.rowCount() == 3 and "learns from" in panel.split_result.text()
+    empty = tmp_path / "empty"
+    (empty / "cats").mkdir(parents=True)
+    panel.load(str(empty))
+    qtbot.waitUntil(lambda: "No images were found" in panel.message.text(), timeout=10_000)
+    assert panel.session.index is None and panel.summary.text() == "This folder cannot be used yet."
+    # No counts, class names, bars, photos or problems of the old folder stay underneath.
+    assert panel.table.rowCount() == 0 and panel.table.columnCount() == 0
+    assert panel.split_result.text() == "" and panel.class_list.count() == 0 and panel.problems_note.text() == ""
+    assert len(panel.train_bars.opts["x"]) == 0 and len(panel.val_bars.opts["x"]) == 0
+    for axis in ("bottom", "left"):  # pyqtgraph keeps the ticks it was given here
+        assert panel.chart.getAxis(axis)._tickLevels == [[]]
+    # A folder with images again: the scale and class names come back.
+    open_and_wait(qtbot, panel, tmp_path / "data")
+    assert panel.table.rowCount() == 3 and panel.chart.getAxis("left")._tickLevels is None
+
+
+def test_a_dropped_file_says_what_the_page_takes(qtbot, panel, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not photos")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(notes))])
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    panel.dropEvent(drop)
+    assert drop.isAccepted()
+    assert panel.message.isVisible() and "notes.txt is a file" in panel.message.text()
+    assert "a folder of photos with one sub-folder per class" in panel.message.text()
+    assert panel.session.dataset == DatasetChoice()  # nothing else changed
+
+
+def test_class_names_under_the_bars_never_run_into_each_other(qtbot, tmp_path):
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from desktop_app.ui.pages.data import fitted_ticks
+
+    names = ["circles", "squares", "stars", "triangles", "a_very_long_class_name"]
+    big = QFont()
+    big.setPointSizeF(20)
+    metrics = QFontMetrics(big)
+    for width in (180, 320, 900):
+        ticks = fitted_ticks(names, width, metrics)
+        slot = width / len(names)
+        positions = [i for i, _ in ticks]
+        step = positions[1] - positions[0] if len(positions) > 1 else len(names)
+        assert all(metrics.horizontalAdvance(text) < slot * step for _, text in ticks), (width, ticks)
+    assert [t for _, t in fitted_ticks(names[:4], 2000, metrics)] == names[:4]  # room for all: whole names
+    assert len(fitted_ticks(names, 180, metrics)) < len(names)  # a narrow chart names every other class

@@ -43,6 +43,9 @@ def test_export_shows_each_format_check(qtbot, panel, tmp_path, trained_run):
     assert [panel.results.item(r, 2).text() for r in range(2)] == ["✔ passed", "✔ passed"]
     assert "match the trained model" in panel.results.item(0, 3).text()
     assert "decimal places" in panel.results.item(0, 3).text() or "exactly" in panel.results.item(0, 3).text()
+    # What the check asks for is said in words, not as "(allowed: 4)".
+    assert "the check needs at least 4 decimal places" in panel.results.item(0, 3).text()
+    assert "allowed" not in panel.results.item(0, 3).text()
     assert (tmp_path / "out" / "model_card.md").exists()
     qtbot.waitUntil(lambda: panel.export_button.isEnabled(), timeout=30_000)
     assert "All checks passed" in panel.status.text()
@@ -63,5 +66,30 @@ def test_lab_report_is_written_and_opened(qtbot, panel, trained_run):
     path = blocker.args[0]
     assert path == trained_run / "report.html" and path.exists()
     assert [url.toLocalFile() for url in panel.opened] == [str(path)]
-    for widget in (panel.runs, panel.export_button, panel.report_button, panel.out_edit, *panel.format_checks.values()):
+    qtbot.waitUntil(panel.open_report_button.isEnabled, timeout=10_000)  # ... and opens again later
+    qtbot.mouseClick(panel.open_report_button, Qt.MouseButton.LeftButton)
+    assert [url.toLocalFile() for url in panel.opened] == [str(path)] * 2
+    for widget in (panel.runs, panel.export_button, panel.report_button, panel.open_report_button, panel.out_edit,
+                   *panel.format_checks.values()):
         assert widget.objectName() and widget.accessibleName() and widget.toolTip()
+
+
+def test_the_finished_lab_report_opens_from_a_button(qtbot, tmp_path, session):
+    from desktop_app.core.runs import RunFolder
+    from desktop_app.core.session import TrainingConfig
+
+    run = RunFolder(tmp_path / "runs" / "run")
+    run.create()
+    run.write_config(TrainingConfig.of(tmp_path / "data", run.path))
+    session.runs_folder, session.run = run.path.parent, run.path
+    panel = ExportPanel(session)
+    qtbot.addWidget(panel)
+    opened = []
+    panel.open_url = opened.append
+    assert panel.open_report_button.accessibleName() and panel.open_report_button.toolTip()
+    assert not panel.open_report_button.isEnabled()  # no report yet
+    run.report_path.write_text("<html>lab report</html>", encoding="utf-8")  # e.g. by transfer-studio report
+    panel.show()
+    assert panel.open_report_button.isEnabled()
+    qtbot.mouseClick(panel.open_report_button, Qt.MouseButton.LeftButton)
+    assert [url.toLocalFile() for url in opened] == [str(run.report_path)]

@@ -56,6 +56,7 @@ def test_bad_folder_shows_a_message_and_keeps_running(qtbot, tmp_path):
     window.data_panel.load(str(tmp_path / "empty"))
     qtbot.waitUntil(lambda: "No images" in window.data_panel.message.text(), timeout=30000)
     assert window.session.index is None and window.data_panel.table.rowCount() == 0
+    assert "Dataset:" not in window.statusBar().currentMessage()  # the good folder is not named any more
     window.train_panel.start()
     assert "Choose a dataset" in window.train_panel.status.text() and not window.train_panel.is_training()
 
@@ -77,3 +78,35 @@ def test_a_folder_dropped_on_the_window_opens_on_the_data_page(qtbot, tmp_path):
     assert window.pages.currentWidget() is window.data_panel
     qtbot.waitUntil(lambda: window.session.index is not None and window.session.index.root == folder.resolve(),
                     timeout=30_000)
+
+
+def test_a_translated_window_shows_translated_steps_menus_and_help(qtbot):
+    """In another language the step names, their help and the menus change, and the menus
+    are still found (by object name, not by their English titles); STEPS stay the keys."""
+    from PySide6.QtCore import QTranslator
+    from PySide6.QtWidgets import QApplication
+
+    class Brackets(QTranslator):  # a stand-in language: every text comes back in «»
+        def translate(self, context, source, disambiguation=None, n=-1):
+            return f"«{source}»"
+
+        def isEmpty(self):
+            return False
+
+    app = QApplication.instance()
+    translator = Brackets()
+    app.installTranslator(translator)
+    try:
+        window = MainWindow()
+        qtbot.addWidget(window)
+    finally:
+        app.removeTranslator(translator)
+    steps = window.steps
+    assert steps.item(0).text() == "«1  «Data»»"
+    assert steps.item(3).toolTip() == "«Step 4: «Train» (Ctrl+4)»"
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles == ["«&File»", "«&Edit»", "«&View»", "«&Go»", "«&Help»"]
+    assert window.desktop.next_action.text() == "«&Next step»"
+    assert window.pages.widget(1).whatsThis().startswith("«Augmentation shows the model")
+    window.go_to_step("Evaluate")  # the English name is still the key
+    assert window.pages.currentWidget() is window.evaluate_panel

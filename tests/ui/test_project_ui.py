@@ -240,8 +240,8 @@ def test_autosave_that_fails_on_close_asks_instead_of_losing_the_work(window, mo
 
 
 @pytest.mark.parametrize("locate_later", [False, True])
-def test_another_dataset_marks_the_project_modified_at_once(window, qtbot, monkeypatch, tmp_path, image_folder,
-                                                           locate_later):
+def test_another_dataset_used_in_the_project_is_saved_once_the_user_says_so(window, qtbot, tmp_path, image_folder,
+                                                                          locate_later):
     w = window
     other = tmp_path / "other-photos"
     shutil.copytree(image_folder, other)
@@ -251,11 +251,35 @@ def test_another_dataset_marks_the_project_modified_at_once(window, qtbot, monke
         w.projects.ask_locate = lambda missing: None
     assert w.projects.open_project(tmp_path / "p", ask_first=False)
     assert not w.isWindowModified()
-    seen = []  # connected after the controller, so it sees the state right after the choice
-    w.session.events.dataset.connect(
-        lambda choice: seen.append((choice.folder, w.isWindowModified(), w.projects._timer.isActive())))
+    asked = []
+    w.projects.ask_dataset = lambda choice: asked.append(choice.folder) or project_controller.USE_IN_PROJECT
     w.data_panel.load(str(other))
-    assert seen[-1] == (other.resolve(), True, True)
+    assert w.isWindowModified()  # at once
+    qtbot.waitUntil(lambda: asked == [other.resolve()], timeout=5000)
     file = tmp_path / "p" / PROJECT_FILE
     qtbot.waitUntil(lambda: json.loads(file.read_text())["dataset"]["folder"] == str(other.resolve()), timeout=5000)
-    assert not w.isWindowModified()
+    assert not w.isWindowModified() and w.projects.project is not None
+
+
+@pytest.mark.parametrize("answer", [project_controller.NEW_UNSAVED_PROJECT, None])
+def test_another_dataset_never_changes_the_saved_project_unasked(window, qtbot, tmp_path, image_folder, answer):
+    w = window
+    other = tmp_path / "other-photos"
+    shutil.copytree(image_folder, other)
+    assert w.projects.save_as(tmp_path / "p")
+    file = tmp_path / "p" / PROJECT_FILE
+    saved = file.read_text()
+    w.projects.ask_dataset = lambda choice: answer
+    w.data_panel.load(str(other))
+    if answer == project_controller.NEW_UNSAVED_PROJECT:
+        # The new folder in a project of its own, not saved yet; the saved project is as it was.
+        qtbot.waitUntil(lambda: w.projects.project is None, timeout=5000)
+        _wait_for_folder(qtbot, w, other)
+        assert w.windowTitle() == "Transfer Studio" and w.projects.is_modified()
+        assert w.session.runs_folder is None and w.session.run is None
+    else:  # Cancel: the project's own photos again
+        qtbot.waitUntil(lambda: w.session.dataset.folder == image_folder.resolve(), timeout=5000)
+        _wait_for_folder(qtbot, w, image_folder)
+        assert w.projects.project is not None and not w.isWindowModified()
+    qtbot.wait(project_controller.AUTOSAVE_MS + 500)  # no autosave comes along later either
+    assert file.read_text() == saved

@@ -38,9 +38,12 @@ def test_a_project_naming_runs_outside_it_opens_read_only_and_writes_nothing_the
     assert "read-only" in window.projects.warning_box.text() and window.projects.warning_box.isVisible()
     assert not window.session.may_write(outside)
     window.session.run = outside
-    window.train_panel.resume()
+    window.train_panel.fine_tune()  # what a finished run offers (Resume says it has nothing left to do)
     assert "outside the open project" in window.train_panel.status.text() and not window.train_panel.is_training()
     evaluate = window.evaluate_panel
+    data = RunFolder(outside).read_config().data  # Evaluate acts on runs of the dataset on the Data page
+    window.data_panel.load(str(data))
+    qtbot.waitUntil(lambda: window.session.index is not None and window.session.index.root == data, timeout=60_000)
     with qtbot.waitSignal(evaluate.evaluationFinished, timeout=120_000):
         evaluate.evaluate()
     assert sorted(p.name for p in outside.rglob("*")) == before  # evaluated, but nothing written into it
@@ -73,6 +76,32 @@ def test_a_renamed_class_folder_is_matched_then_evaluated(qtbot, trained_run, tm
         evaluation = finished.args[0]
         assert evaluation.classes == RunFolder(run).read_labels()  # the run's own names and order
         assert any("stars-renamed" in str(p) for p in evaluation.paths)
+    finally:
+        panel.stop_background_work(30_000)
+
+
+def test_evaluate_is_only_for_runs_of_the_dataset_on_the_data_page(qtbot, trained_run, tmp_path, session):
+    from desktop_app.core.data.scan import scan_folder
+    from desktop_app.core.data.validate import validate_index
+
+    run = copy_run(trained_run, tmp_path / "runs" / "shapes-run")
+    other = make_image_folder(tmp_path / "flowers", per_class=3)
+    session.index = validate_index(scan_folder(other))
+    session.runs_folder, session.run = run.parent, run
+    panel = EvaluatePanel(session)
+    qtbot.addWidget(panel)
+    try:
+        assert panel.runs.currentText().startswith("Other dataset (shapes): ")  # still listed, with its dataset
+        assert str(RunFolder(run).read_config().data) in panel.runs.itemData(0, 3)  # its folder, on hover
+        assert not panel.evaluate_button.isEnabled()
+        for text in (panel.evaluate_button.toolTip(), panel.status.text()):
+            assert "shapes-run was trained on another dataset (shapes)" in text and "Data page" in text
+        panel.evaluate()
+        assert not panel._busy()
+        # Its own photos on the Data page again: Evaluate works on it.
+        session.index = validate_index(scan_folder(RunFolder(run).read_config().data))
+        assert panel.evaluate_button.isEnabled() and panel.runs.currentText() == RunFolder(run).info().label
+        assert panel.status.text().startswith("Press Evaluate")
     finally:
         panel.stop_background_work(30_000)
 

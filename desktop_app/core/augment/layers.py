@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop_app.core.augment.spec import AugmentationSpec
+from desktop_app.core.augment.spec import FILL_MODE, AugmentationSpec
 
 AUGMENTATION_LAYER_NAME = "data_augmentation"
 
@@ -36,23 +36,27 @@ def build_augmentation(spec: AugmentationSpec, seed: int | None = None):
     elif spec.flip != "none":
         layers.append(keras.layers.RandomFlip(spec.flip, seed=layer_seed("flip"), name="flip"))
     if spec.rotation:
-        layers.append(keras.layers.RandomRotation(spec.rotation, seed=layer_seed("rotation"), name="rotation"))
+        layers.append(keras.layers.RandomRotation(spec.rotation, fill_mode=FILL_MODE, seed=layer_seed("rotation"),
+                                                  name="rotation"))
     if spec.zoom:
-        layers.append(keras.layers.RandomZoom(spec.zoom, seed=layer_seed("zoom"), name="zoom"))
+        layers.append(keras.layers.RandomZoom(spec.zoom, fill_mode=FILL_MODE, seed=layer_seed("zoom"), name="zoom"))
     # Stretching through one-axis zoom keeps the image size the base model expects,
     # unlike RandomHeight / RandomWidth.
     if spec.stretch_height:
         layers.append(
-            keras.layers.RandomZoom(spec.stretch_height, 0.0, seed=layer_seed("stretch_height"), name="stretch_height")
+            keras.layers.RandomZoom(spec.stretch_height, 0.0, fill_mode=FILL_MODE, seed=layer_seed("stretch_height"),
+                                    name="stretch_height")
         )
     if spec.stretch_width:
         layers.append(
-            keras.layers.RandomZoom(0.0, spec.stretch_width, seed=layer_seed("stretch_width"), name="stretch_width")
+            keras.layers.RandomZoom(0.0, spec.stretch_width, fill_mode=FILL_MODE, seed=layer_seed("stretch_width"),
+                                    name="stretch_width")
         )
     if spec.translation:
         layers.append(
             keras.layers.RandomTranslation(
-                spec.translation, spec.translation, seed=layer_seed("translation"), name="translation"
+                spec.translation, spec.translation, fill_mode=FILL_MODE, seed=layer_seed("translation"),
+                name="translation",
             )
         )
     if spec.contrast:
@@ -66,6 +70,11 @@ def build_augmentation(spec: AugmentationSpec, seed: int | None = None):
     if not layers:
         return None
     return keras.Sequential(layers, name=AUGMENTATION_LAYER_NAME)
+
+
+def fill_modes(block) -> list[str]:
+    """The fill modes ``block``'s layers use: a block loaded from an older run may differ."""
+    return sorted({layer.get_config()["fill_mode"] for layer in block.layers if "fill_mode" in layer.get_config()})
 
 
 def seed_generators(block) -> list[tuple[Any, list, int]]:

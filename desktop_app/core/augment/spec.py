@@ -20,6 +20,12 @@ FLIP_WORDS = {
     "vertical": "turned upside down (mirrored top-bottom), at random",
     "horizontal_and_vertical": "mirrored left-right and top-bottom, each at random",
 }
+# What fills the corners a turn, a zoom out or a shift uncovers. Keras' default, "reflect",
+# mirrors the photo into them, so an object near the edge shows up twice (ghost shapes);
+# "nearest" repeats the edge pixels, which continues the background instead.
+FILL_MODE = "nearest"
+FILL_WORDS = ("Corners that a turn, zoom or shift uncovers are filled with the colours at the photo's edge, "
+              "not with a mirrored copy of the photo.")
 FLIP_TITLES = {
     "horizontal": "Left-right",
     "vertical": "Top-bottom",
@@ -29,6 +35,11 @@ FLIP_TITLES = {
 
 def _percent(value: float) -> str:
     return f"{value * 100:.0f} %"
+
+
+def turn(degrees: float) -> float:
+    """A rotation of up to ±``degrees`` as the spec stores it: a fraction of a full turn."""
+    return round(degrees / 360, 6)
 
 
 @dataclass(frozen=True)
@@ -48,9 +59,11 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    # Keras' RandomRotation takes a fraction of a full turn (0.1 = ±36°): the slider moves
+    # in whole degrees, and the words say the degrees Keras really turns by.
     Setting("rotation", "Rotate",
             "Turns each copy by a random angle, as if the camera was tilted.",
-            0.5, 0.1, 0.01, lambda v: f"turn up to ±{v * 360:.0f}°"),
+            0.5, turn(10), 1 / 360, lambda v: f"turn up to ±{v * 360:.0f}°"),
     Setting("zoom", "Zoom",
             "Zooms in or out by a random amount, as if the photo was taken closer or further away.",
             0.5, 0.2, 0.01, lambda v: f"zoom in or out by up to {_percent(v)}"),
@@ -72,11 +85,29 @@ SETTINGS: tuple[Setting, ...] = (
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
+PRESET_VALUES: dict[str, dict[str, Any]] = {
+    "none": {},
+    "light": dict(flip="horizontal", rotation=turn(10), zoom=0.1, stretch_height=0.1, stretch_width=0.1),
+    "strong": dict(flip="horizontal", rotation=turn(30), zoom=0.3, stretch_height=0.3, stretch_width=0.3,
+                   translation=0.15, contrast=0.3, brightness=0.2),
+}
+# What the names meant before the presets turned photos by whole degrees ("light" was the
+# reference notebook's block, ±72°): files that name a preset instead of its values (projects
+# of schema 0, run configs of version 1) keep what they were trained with.
+FIRST_PRESET_VALUES: dict[str, dict[str, Any]] = {
+    "none": {},
+    "light": dict(flip="horizontal", rotation=0.2, zoom=0.2, stretch_height=0.2, stretch_width=0.2),
+    "strong": dict(flip="horizontal", rotation=0.3, zoom=0.3, stretch_height=0.3, stretch_width=0.3,
+                   translation=0.15, contrast=0.3, brightness=0.2),
+}
+
+
 @dataclass(frozen=True)
 class AugmentationSpec:
     """Each strength is a fraction; 0 switches that layer off.
 
-    rotation is a fraction of a full turn (0.1 = up to +/-36 degrees); zoom, stretch and
+    rotation is a fraction of a full turn, as Keras' RandomRotation takes it (0.1 = up to
+    +/-36 degrees; ``turn(10)`` = up to +/-10 degrees); zoom, stretch and
     translation are fractions of the image size; contrast and brightness are fractions
     of the value range.
     """
@@ -110,18 +141,12 @@ class AugmentationSpec:
         return self == AugmentationSpec()
 
     @classmethod
-    def preset(cls, name: str) -> AugmentationSpec:
-        name = name.lower()
-        if name == "none":
-            return cls()
-        if name == "light":  # the reference notebook's block
-            return cls(flip="horizontal", rotation=0.2, zoom=0.2, stretch_height=0.2, stretch_width=0.2)
-        if name == "strong":
-            return cls(
-                flip="horizontal", rotation=0.3, zoom=0.3, stretch_height=0.3, stretch_width=0.3,
-                translation=0.15, contrast=0.3, brightness=0.2,
-            )
-        raise ValueError(f"unknown augmentation preset {name!r}; choose one of {', '.join(PRESETS)}")
+    def preset(cls, name: str, first_meaning: bool = False) -> AugmentationSpec:
+        """A preset by name; ``first_meaning``: as an old file that names it meant it."""
+        values = (FIRST_PRESET_VALUES if first_meaning else PRESET_VALUES).get(name.lower())
+        if values is None:
+            raise ValueError(f"unknown augmentation preset {name!r}; choose one of {', '.join(PRESETS)}")
+        return cls(**values)
 
     def preset_name(self) -> str | None:
         """The preset this spec equals, or None for a custom mix."""

@@ -184,7 +184,7 @@ def _compare(fmt: str, path: Path, reference: np.ndarray, got: np.ndarray, what:
     if ok:
         same = "exactly" if diff == 0 else f"to {decimal_places(diff)} decimal places"
         detail = (f"Loaded back: predictions on {what} match the trained model {same} "
-                  f"(allowed: {needed}).")
+                  f"(the check needs at least {needed} decimal places).")
     elif got.size == 0:
         detail = "Check failed: loaded back, it gave no predictions."
     else:

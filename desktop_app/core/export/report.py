@@ -18,14 +18,16 @@ from pathlib import Path
 
 from PIL import Image
 
+from desktop_app.core import palette
 from desktop_app.core.errors import UserError
 from desktop_app.core.events import Progress, Step
 from desktop_app.core.fileio import write_text_atomic
+from desktop_app.core.palette import sequential, text_on
 from desktop_app.core.runs import RunFolder, weights_words
 from desktop_app.core.session import TrainingConfig
 
-TRAIN_COLOUR, VAL_COLOUR = "#2b5797", "#f59f00"  # as on the Data page
-CURVE_TRAIN, CURVE_VAL, MARKER = "#2b5797", "#e8590c", "#2f9e44"  # as on the Train page
+TRAIN_COLOUR, VAL_COLOUR = palette.TRAINING, palette.VALIDATION  # as on the Data page
+CURVE_TRAIN, CURVE_VAL, MARKER = palette.TRAINING, palette.VALIDATION, palette.PHASE  # as on the Train page
 SECTIONS = ("dataset", "augmentation", "model", "curves", "confusion", "per-class", "most-wrong")
 THUMB = 96
 
@@ -135,13 +137,6 @@ def curve_svg(history: Sequence[dict], keys: tuple[str, str], title: str, y_max:
     return "".join(parts)
 
 
-def cell_colour(fraction: float, correct: bool) -> str:
-    """White to blue on the diagonal (right answers), white to red elsewhere (mistakes)."""
-    base = (43, 87, 151) if correct else (201, 42, 42)
-    r, g, b = (round(255 + (c - 255) * fraction) for c in base)
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
 def confusion_html(matrix, classes: Sequence[str]) -> str:
     head = "<th>true \\ predicted</th>" + "".join(f"<th>{_e(c)}</th>" for c in classes)
     rows = []
@@ -150,9 +145,8 @@ def confusion_html(matrix, classes: Sequence[str]) -> str:
         cells = []
         for j in range(len(classes)):
             value = int(matrix[i, j])
-            fraction = value / total
-            ink = "#ffffff" if fraction > 0.55 else "#212529"
-            cells.append(f"<td style='background:{cell_colour(fraction, i == j)};color:{ink}' "
+            colour = sequential(value / total)
+            cells.append(f"<td style='background:{colour};color:{text_on(colour)}' "
                          f"title='{value} {_e(name)} image(s) predicted as {_e(classes[j])}'>{value}</td>")
         rows.append(f"<tr><th>{_e(name)}</th>{''.join(cells)}</tr>")
     return f"<table class='cm'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -6,10 +6,11 @@ Importing this module does not import TensorFlow; only ``create_base`` does.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from desktop_app.core.errors import UserError
-from desktop_app.core.session import ModelSettings
+from desktop_app.core.session import ModelSettings, Session
 
 DEFAULT_BACKBONE = ModelSettings.backbone  # the session decides the default
 BASE_LAYER_NAME = "base_model"  # the base's name inside the classifier
@@ -56,6 +57,14 @@ class Backbone:
             alpha_v1=_MOBILENET_ALPHA_TEXT.get(alpha, ""),
             rows=rows,
         )
+
+    def weights_file_names(self, alpha: float | None = None, img_size: int | None = None) -> list[str]:
+        """Every cached file that serves this width at ``img_size``, best first: the one Keras
+        publishes for that size, then the base's own size, then the others. A no-top file's
+        weights have the same shapes at every input size (these bases are all convolutions);
+        Keras merely publishes a copy trained at each size."""
+        sizes = [img_size, self.default_size, *sorted(self.weights_sizes, reverse=True)]
+        return list(dict.fromkeys(self.weights_file_name(alpha, size) for size in sizes))
 
     def weights_url(self, alpha: float | None = None, img_size: int | None = None) -> str:
         return self.weights_url_dir + self.weights_file_name(alpha, img_size)
@@ -159,6 +168,35 @@ def get_backbone(key: str) -> Backbone:
         return BACKBONES[key]
     except KeyError:
         raise UserError(f"Unknown base model {key!r}; choose one of: {', '.join(BACKBONES)}.") from None
+
+
+def weights_file_owner(file_name: str) -> tuple[Backbone, float | None, int] | None:
+    """The base, width and input size whose Keras weights file is called ``file_name``
+    (a browser's " (1)" before the suffix allowed), or None for any other name."""
+    name = re.sub(r" \(\d+\)(?=\.h5$)", "", file_name)
+    for backbone in _ALL:
+        for alpha in backbone.alphas or (None,):
+            for size in backbone.weights_sizes or (backbone.default_size,):
+                if backbone.weights_file_name(alpha, size) == name:
+                    return backbone, alpha, size
+    return None
+
+
+def choose_base(session: Session, key: str, alpha: float | None = None) -> None:
+    """Put ``session`` on the base ``key``, keeping the width and image size where they still
+    apply: ``alpha`` if given, else the current width where the new base has it, else the width
+    last used with that base (MobileNet 0.25 -> MobileNetV2 -> MobileNet is 0.25 again)."""
+    backbone = get_backbone(key)
+    model = session.model
+    if model.alpha is not None:
+        session.base_widths[model.backbone] = model.alpha
+    if alpha is None:
+        for candidate in (model.alpha, session.base_widths.get(key)):
+            if candidate in backbone.alphas:
+                alpha = candidate
+                break
+    size = model.img_size if model.img_size >= backbone.min_size else backbone.default_size
+    session.model = replace(model, backbone=key, alpha=alpha, img_size=size)
 
 
 def create_base(key: str, img_size: int, weights_file: str | None, alpha: float | None = None):

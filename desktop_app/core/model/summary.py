@@ -65,11 +65,31 @@ class SummaryNode:
             for depth, node in child.walk():
                 yield depth + 1, node
 
+    def layers_that_learn(self) -> int:
+        """How many layers directly inside this one training changes (those with trainable numbers)."""
+        return sum(1 for child in self.children if child.trainable_params)
+
     def find(self, name: str) -> SummaryNode:
         for _, node in self.walk():
             if node.name == name:
                 return node
         raise KeyError(name)
+
+
+def plain_shape(output_shape: str) -> str:
+    """Keras' "(None, 7, 7, 256)" in words: "7 x 7 grid of 256 numbers" (None is the batch:
+    any number of photos at once, so it is left out)."""
+    dims = [d.strip() for d in output_shape.strip("()").split(",") if d.strip()]
+    if not dims or not all(d.isdigit() or d == "None" for d in dims):
+        return output_shape
+    if dims[0] == "None":
+        dims = dims[1:]
+    dims = [f"{int(d):,}" if d.isdigit() else d for d in dims]
+    if len(dims) == 1:
+        return f"{dims[0]} numbers" if dims[0] != "1" else "1 number"
+    if len(dims) == 3:
+        return f"{dims[0]} x {dims[1]} grid of {dims[2]} numbers"
+    return " x ".join(dims) + " numbers"
 
 
 @dataclass

@@ -3,6 +3,8 @@
 Files live where ``keras.utils.get_file`` looks for them, ``$KERAS_HOME/models`` (default
 ``~/.keras/models``), under the names Keras gives them, so a later
 ``keras.applications.X(weights="imagenet")`` finds them there and never goes online.
+One file serves every input size: where Keras publishes a file per size (MobileNets), a
+size without its own file loads another size's (the shapes are the same).
 
 Importing this module does not import TensorFlow; only checking an imported file does
 (it builds the base with random weights to compare against).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import threading
 import time
@@ -22,7 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_app.core.model.backbones import BACKBONES, Backbone, get_backbone
+from desktop_app.core.model.backbones import (
+    BACKBONES, DEFAULT_BACKBONE, Backbone, get_backbone, weights_file_owner,
+)
 from desktop_app.core.errors import UserError
 from desktop_app.core.fileio import copy_atomic
 
@@ -57,19 +62,31 @@ class WeightsInfo:
     file_name: str
     url: str
     file_hash: str | None
-    path: Path
+    path: Path  # where Keras caches the file for this size: downloads and imports land here
+    # The same width's files for other input sizes, which serve this size just as well.
+    alternatives: tuple[Path, ...] = ()
+
+    @property
+    def local(self) -> Path | None:
+        """The cached file this base and width load at this size, or None."""
+        return next((p for p in (self.path, *self.alternatives) if p.is_file()), None)
 
     @property
     def cached(self) -> bool:
-        return self.path.is_file()
+        return self.local is not None
 
     @property
     def size_bytes(self) -> int:
-        return self.path.stat().st_size if self.cached else 0
+        local = self.local
+        return local.stat().st_size if local else 0
 
     @property
     def title(self) -> str:
         return self.label if self.alpha is None else f"{self.label} (width {self.alpha:g})"
+
+    @property
+    def described(self) -> str:
+        return self.label if self.alpha is None else f"{self.label} with width {self.alpha:g}"
 
 
 def keras_home() -> Path:
@@ -97,12 +114,14 @@ def weights_info(key: str, alpha: float | None = None, img_size: int | None = No
     backbone = get_backbone(key)
     alpha = backbone.resolve_alpha(alpha)
     size = backbone.default_size if img_size is None else img_size
-    name = backbone.weights_file_name(alpha, size)
+    name, *others = backbone.weights_file_names(alpha, size)
     mirror = os.environ.get(MIRROR_ENV)
     url = mirror.rstrip("/") + "/" + name if mirror else backbone.weights_url(alpha, size)
+    folder = cache_dir()
     return WeightsInfo(
         backbone=key, label=backbone.label, alpha=alpha if backbone.alphas else None, file_name=name,
-        url=url, file_hash=backbone.weights_hash(alpha), path=cache_dir() / name,
+        url=url, file_hash=backbone.weights_hash(alpha), path=folder / name,
+        alternatives=tuple(folder / other for other in others),
     )
 
 
@@ -131,9 +150,9 @@ def _hasher(file_hash: str):
 def ensure_cached(key: str, alpha: float | None = None, img_size: int | None = None,
                   timeout: float = DEFAULT_TIMEOUT_S) -> Path:
     """The cached weights file, downloaded first if it is missing."""
-    info = weights_info(key, alpha, img_size)
-    if info.cached:
-        return info.path
+    local = weights_info(key, alpha, img_size).local
+    if local is not None:
+        return local
     return download(key, alpha, img_size, timeout=timeout)
 
 
@@ -254,51 +273,115 @@ def _offline_sentence(info: WeightsInfo, reason: str) -> str:
 
 # -- importing a file the user brings (classrooms without internet) ----------------------
 
-def import_weights(path: str | Path, key: str, alpha: float | None = None, img_size: int | None = None) -> Path:
-    """Check ``path`` against the base, then copy it into the cache under Keras' name."""
+Layers = list[tuple[str, list[tuple[int, ...]]]]
+# The layers each base and width has, measured once per process (building a network takes seconds).
+_expected: dict[tuple[str, float | None], Layers] = {}
+_CHECK_SIZE = 64  # small, so building is quick; a no-top file's shapes do not depend on it
+
+
+def import_weights(path: str | Path, key: str | None = None, alpha: float | None = None,
+                   img_size: int | None = None) -> WeightsInfo:
+    """Find out which base and width ``path`` holds weights for, then copy it into the cache
+    under Keras' name, where it serves every image size. ``key`` (and ``alpha``) say what the
+    caller expects; a file for another base or width is then refused. Returns what it holds."""
     path = Path(path).expanduser()
-    info = weights_info(key, alpha, img_size)
-    check_weights_file(path, key, alpha, img_size)
-    copy_atomic(path, info.path)
-    return info.path
+    found = identify_weights_file(path, key, alpha)
+    if key is not None:
+        wanted = weights_info(key, alpha, img_size)
+        if (found.backbone, found.alpha) != (wanted.backbone, wanted.alpha):
+            raise UserError(f"{path.name} holds the weights of {found.described}, not of {wanted.described}; "
+                            f"import it for {found.described} instead.")
+    if path.resolve() != found.path.resolve():
+        copy_atomic(path, found.path)
+    return found
 
 
-def check_weights_file(path: str | Path, key: str, alpha: float | None = None, img_size: int | None = None) -> None:
-    """Raise a UserError saying why ``path`` is not this base's weights file."""
+def identify_weights_file(path: str | Path, key: str | None = None, alpha: float | None = None) -> WeightsInfo:
+    """Which base and width ``path`` holds ImageNet weights for, or a UserError in words.
+
+    A file Keras publishes is known by its checksum; any other is compared layer by layer
+    with the networks, the one its Keras file name suggests first, then ``key``'s. With a
+    ``key`` only those two are tried (the caller knows what it wants); without one, all.
+    """
+    path = Path(path).expanduser()
+    example = weights_info(key or DEFAULT_BACKBONE, alpha if key else None).file_name
+    found = _file_layers_of(path, example)
+    owner = weights_file_owner(path.name)
+    named_size = owner[2] if owner else None
+
+    def info(backbone: Backbone, width: float | None) -> WeightsInfo:
+        same_file = owner is not None and (owner[0], owner[1]) == (backbone, backbone.resolve_alpha(width))
+        return weights_info(backbone.key, width, named_size if same_file else None)
+
+    published = _published_match(path)
+    if published is not None:
+        return info(*published)
+    families = [owner[0]] if owner else []
+    families += [get_backbone(key)] if key else [b for b in BACKBONES.values()]
+    near_miss = None
+    for backbone in dict.fromkeys(families):
+        widths = list(dict.fromkeys([owner[1] if owner and owner[0] is backbone else None, alpha,
+                                     backbone.default_alpha, *backbone.alphas]))
+        widths = [w for w in widths if w in (backbone.alphas or (None,))]
+        if not _same_names(found, _expected_layers(backbone, widths[0])):
+            continue
+        for width in widths:
+            if _same_shapes(found, _expected_layers(backbone, width)):
+                result = info(backbone, width)
+                if result.file_hash:  # Keras publishes this file, and this is not it byte for byte
+                    raise UserError(
+                        f"{path.name} has the layers of {result.described} but is not the file Keras publishes "
+                        f"(it was changed since), so it is not used; copy an unchanged {result.file_name}.")
+                return result
+        near_miss = backbone
+    if near_miss is not None and near_miss.alphas:
+        choices = ", ".join(f"{a:g}" for a in near_miss.alphas)
+        raise UserError(f"{path.name} has the layers of {near_miss.label}, but not at any width it comes in "
+                        f"({choices}), so it cannot be used.")
+    if key is not None:
+        wanted = weights_info(key, alpha)
+        raise UserError(f"{path.name} does not hold the weights of {wanted.described}: its layers are those of "
+                        f"another network. Choose the file named {wanted.file_name}.")
+    raise UserError(f"{path.name} holds weights for a network Transfer Studio does not offer. Choose the "
+                    f"ImageNet weights file of one of its bases, without the top, such as {example}.")
+
+
+def _file_layers_of(path: Path, example: str) -> Layers:
     import h5py
 
-    path = Path(path).expanduser()
-    backbone = get_backbone(key)
-    info = weights_info(key, alpha, img_size)
     if not path.is_file():
         raise UserError(f"The file {path} does not exist.")
     if not h5py.is_hdf5(path):
-        raise UserError(f"{path.name} is not a Keras weights file (.h5); choose the file named {info.file_name}.")
+        raise UserError(f"{path.name} is not a Keras weights file (.h5); choose a file such as {example}.")
     try:
         with h5py.File(path, "r") as f:
             group = f["model_weights"] if "model_weights" in f else f
             if "layer_names" not in group.attrs:
                 raise UserError(f"{path.name} is an HDF5 file but holds no Keras layer weights.")
-            found = _file_layers(group)
+            return _file_layers(group)
     except (OSError, KeyError, ValueError):  # h5py's words for a file cut short or damaged inside
-        raise UserError(f"{path.name} is damaged or cut off (a copy that did not finish?); copy "
-                        f"{info.file_name} again.") from None
-    if info.file_hash and file_matches_hash(path, info.file_hash):
-        return  # exactly the file Keras publishes: no need to build the network to compare
-    expected = _expected_layers(backbone, info.alpha, img_size or backbone.default_size)
-    _compare_layers(found, expected, path.name, info)
-    if info.file_hash and not file_matches_hash(path, info.file_hash):
-        raise UserError(
-            f"{path.name} has the right layers for {info.title} but is not the exact file Keras publishes "
-            f"(its checksum differs), so Keras would replace it; use an unmodified {info.file_name}."
-        )
+        raise UserError(f"{path.name} is damaged or cut off (a copy that did not finish?); copy it again.") from None
+
+
+def _published_match(path: Path) -> tuple[Backbone, float | None] | None:
+    """The base and width whose published file this is, byte for byte."""
+    published = [(b, a, h) for b in BACKBONES.values() for a, h in b.weights_hashes]
+    if not published:
+        return None
+    digests = {"md5": hashlib.md5(), "sha256": hashlib.sha256()}
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(_CHUNK), b""):
+            for digest in digests.values():
+                digest.update(block)
+    known = {d.hexdigest() for d in digests.values()}
+    return next(((b, a) for b, a, h in published if h.lower() in known), None)
 
 
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _file_layers(group) -> list[tuple[str, list[tuple[int, ...]]]]:
+def _file_layers(group) -> Layers:
     """(layer name, weight shapes) for every layer that has weights, in file order."""
     layers = []
     for name in (_text(n) for n in group.attrs["layer_names"]):
@@ -309,33 +392,27 @@ def _file_layers(group) -> list[tuple[str, list[tuple[int, ...]]]]:
     return layers
 
 
-def _expected_layers(backbone: Backbone, alpha: float | None, img_size: int) -> list[tuple[str, list[tuple[int, ...]]]]:
-    from desktop_app.core.model.backbones import create_base
+def _expected_layers(backbone: Backbone, alpha: float | None) -> Layers:
+    key = (backbone.key, alpha)
+    if key not in _expected:
+        from desktop_app.core.model.backbones import create_base
 
-    base = create_base(backbone.key, img_size, None, alpha)
-    return [(layer.name, [tuple(int(d) for d in w.shape) for w in layer.weights]) for layer in base.layers if layer.weights]
-
-
-def _compare_layers(found, expected, file_name: str, info: WeightsInfo) -> None:
-    # Keras loads such files layer by layer in order, so order, names and shapes must all agree.
-    for (f_name, f_shapes), (e_name, e_shapes) in zip(found, expected):
-        if f_name != e_name:
-            raise UserError(
-                f"{file_name} does not fit {info.title}: the file has layer '{f_name}' where the network "
-                f"has '{e_name}'. It holds weights for a different network."
-            )
-        if f_shapes != e_shapes:
-            raise UserError(
-                f"{file_name} does not fit {info.title}: layer '{f_name}' has weights of shape "
-                f"{_shapes(f_shapes)} in the file but the network needs {_shapes(e_shapes)}. "
-                "It was made for a different width or network."
-            )
-    if len(found) != len(expected):
-        raise UserError(
-            f"{file_name} does not fit {info.title}: it has {len(found)} layers with weights, "
-            f"the network has {len(expected)}."
-        )
+        base = create_base(backbone.key, _CHECK_SIZE, None, alpha)
+        _expected[key] = [(layer.name, [tuple(int(d) for d in w.shape) for w in layer.weights])
+                          for layer in base.layers if layer.weights]
+    return _expected[key]
 
 
-def _shapes(shapes: list[tuple[int, ...]]) -> str:
-    return ", ".join("(" + ", ".join(str(d) for d in s) + ")" for s in shapes)
+def _plain_name(name: str) -> str:
+    """A layer name without the "_3" Keras adds to unnamed layers when it builds a network twice."""
+    return re.sub(r"_\d+$", "", name)
+
+
+def _same_names(found: Layers, expected: Layers) -> bool:
+    # Keras loads such files layer by layer in order, so the order must agree.
+    return len(found) == len(expected) and all(
+        f == e or _plain_name(f) == _plain_name(e) for (f, _), (e, _) in zip(found, expected))
+
+
+def _same_shapes(found: Layers, expected: Layers) -> bool:
+    return all(f == e for (_, f), (_, e) in zip(found, expected))

@@ -202,10 +202,13 @@ class AugmentedViews:
     def __init__(self, model, spec):
         import tensorflow as tf
 
-        from desktop_app.core.augment.layers import AUGMENTATION_LAYER_NAME, seed_generators
+        from desktop_app.core.augment.layers import AUGMENTATION_LAYER_NAME, fill_modes, seed_generators
 
-        self.spec_id = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
-        layers = seed_generators(model.get_layer(AUGMENTATION_LAYER_NAME))
+        block = model.get_layer(AUGMENTATION_LAYER_NAME)
+        # The fill is part of what a version looks like (the blocks of older runs mirror the photo).
+        described = {**spec.to_dict(), "fill": fill_modes(block)}
+        self.spec_id = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
+        layers = seed_generators(block)
 
         # Keras draws a whole batch's changes from one seed, so a photo's version would depend
         # on its neighbours. Here each photo's changes are drawn from its own seed (what each

@@ -57,6 +57,7 @@ class TrainingJob:
         self.batches_per_epoch: int | None = None
         self.fast_mode, self.fast_mode_reason = fast_mode_decision(config)
         self.resuming = False
+        self.created = False  # this job made the run folder (a new run), so it may remove it again
         self.class_map: dict[str, str] = {}
         self.checkpoint = LAST  # where a resume starts: last, or best when last is damaged
         self._model = None
@@ -116,7 +117,17 @@ class TrainingJob:
         return int(optimizer.iterations) if optimizer is not None else 0
 
     def run(self, index: DatasetIndex | None = None) -> TrainingResult:
-        """Train; ``index`` is the scanned ``config.data`` when the caller has it already."""
+        """Train; ``index`` is the scanned ``config.data`` when the caller has it already. A new
+        run that fails before its first checkpoint leaves no run folder behind."""
+        try:
+            return self._run_reporting(index)
+        except BaseException:
+            if self.created:
+                self.run_folder.discard_unstarted()
+            raise
+
+    def _run_reporting(self, index: DatasetIndex | None) -> TrainingResult:
+        """``_run``, with what went wrong said in one sentence (``Failed``, then a UserError)."""
         try:
             return self._run(index)
         except UserError as e:
@@ -169,6 +180,7 @@ class TrainingJob:
         run = self.run_folder
         if not self.resuming:
             run.create()  # refuses a folder that holds another run, before anything is written
+            self.created = True
         try:
             if self.resuming:
                 self._check_labels(split.classes)

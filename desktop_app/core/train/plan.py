@@ -64,6 +64,13 @@ def history_at_checkpoint(history: list[dict], meta: dict) -> list[dict]:
     return rows
 
 
+def epochs_left(run_dir: Path) -> int:
+    """How many of its planned epochs a run has still to train; 0: it finished, and a resume
+    without changes has nothing to do."""
+    run = RunFolder(run_dir)
+    return max(0, run.read_config().training.total_epochs - len(run.settled_history()))
+
+
 def fine_tuned_epochs(history: list[dict]) -> int:
     """How many of a run's epochs were fine-tuning (they all come after feature extraction)."""
     return sum(1 for row in history if row.get("phase") == FINE_TUNING)

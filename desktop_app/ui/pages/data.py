@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QProcess, QSettings, QSignalBlocker, Qt, QUrl
-from PySide6.QtGui import QBrush, QColor, QDesktopServices, QDragEnterEvent, QDropEvent
+import shiboken6
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QProcess, QSettings, QSignalBlocker, Qt, QTimer, QUrl,
+)
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QDoubleSpinBox, QFileDialog, QGridLayout, QGroupBox,
     QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QProgressBar,
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from desktop_app.core import palette
 from desktop_app.core.data.demo import demo_dataset_dir, ensure_demo_dataset
 from desktop_app.core.data.scan import DatasetIndex, scan_folder
 from desktop_app.core.data.split import Split, make_split
@@ -28,25 +32,26 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.session import DatasetChoice, Session
 from desktop_app.ui.tasks import LatestRequest, LocalWork
 from desktop_app.ui.widgets.bindings import bind, follow
-from desktop_app.ui.widgets.drops import dropped_folder
+from desktop_app.ui.widgets.drops import dropped_folder, dropped_paths
 from desktop_app.ui.widgets.step_page import StepPage, named, set_role, styled_label
 from desktop_app.ui.widgets.thumbnail_grid import ThumbnailGrid
 
-SPLIT_TITLES = {"pool": "In folder", "train": "train/", "val": "val/", "test": "test/"}
+# Column titles, translated where shown; the folder names stay as they are on disk.
+SPLIT_TITLES = {"pool": QT_TRANSLATE_NOOP("DataPanel", "In folder"), "train": "train/", "val": "val/", "test": "test/"}
 SUBSET_CHOICES = (1.0, 10.0, 100.0)
 IMBALANCE_LIMIT = 3.0
 RECENT_KEY = "data/recentFolders"
 MAX_RECENT = 8
-TRAIN_COLOUR, VAL_COLOUR = "#2b5797", "#f59f00"
+TRAIN_COLOUR, VAL_COLOUR = palette.TRAINING, palette.VALIDATION
 
 
 def load_dataset(choice: DatasetChoice, report, should_stop) -> DatasetIndex:
     """Worker body: list the folder (making the demo dataset first when it is chosen), hand
     the listing over at once, then check every file and return the validated index."""
     if choice.is_demo:
-        report("Preparing the demo dataset…")
+        report(QCoreApplication.translate("DataPanel", "Preparing the demo dataset…"))
     folder = ensure_demo_dataset() if choice.is_demo else choice.folder
-    report(f"Reading {folder}…")
+    report(QCoreApplication.translate("DataPanel", "Reading {folder}…").format(folder=folder))
     index = scan_folder(folder)
     report(index)
     return validate_index(index, report=report, should_stop=should_stop)
@@ -73,11 +78,15 @@ def reveal_in_file_manager(path: Path) -> None:
 class DataPanel(StepPage):
     """Shows ``session.dataset`` and ``session.split``; publishes the checked folder as ``session.index``."""
 
+    wraps_to_fit = True  # its split sentences are long: on a small screen the page scrolls instead
+
     def __init__(self, session: Session, parent: QWidget | None = None, settings: QSettings | None = None):
-        super().__init__(
-            "1. Data: your photos",
-            "Choose a folder that holds one sub-folder per class, for example cats/ and dogs/ "
-            "(or drag the folder onto this page). Each sub-folder's name becomes a class the model learns.",
+        super().__init__(  # not self.tr: the QObject does not exist before this call
+            QCoreApplication.translate("DataPanel", "1. Data: your photos"),
+            QCoreApplication.translate(
+                "DataPanel",
+                "Choose a folder that holds one sub-folder per class, for example cats/ and dogs/ "
+                "(or drag the folder onto this page). Each sub-folder's name becomes a class the model learns."),
             parent,
         )
         self.session = session
@@ -94,13 +103,13 @@ class DataPanel(StepPage):
 
         self.layout_.addLayout(self._build_folder_row())
         self.busy = QProgressBar(objectName="scanProgress", maximum=0, textVisible=True)
-        self.busy.setAccessibleName("Checking the images")
+        self.busy.setAccessibleName(self.tr("Checking the images"))
         self.busy.setFormat("")
         self.busy.setMaximumHeight(20)
         self.busy.hide()
         self.layout_.addWidget(self.busy)
 
-        self.summary = styled_label("No folder yet. Choose one, drop one here, or try the demo dataset.",
+        self.summary = styled_label(self.tr("No folder yet. Choose one, drop one here, or try the demo dataset."),
                                     "summary", "datasetSummary")
         self.summary.setStyleSheet("font-size: 14pt; font-weight: 600;")
         self.layout_.addWidget(self.summary)
@@ -109,14 +118,14 @@ class DataPanel(StepPage):
         self.layout_.addWidget(self.message)
 
         self.tabs = QTabWidget(objectName="dataTabs")
-        self.tabs.setAccessibleName("Dataset views")
+        self.tabs.setAccessibleName(self.tr("Dataset views"))
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._build_classes_tab(), "Classes and split")
-        self.tabs.addTab(self._build_photos_tab(), "Photos")
-        self.tabs.addTab(self._build_problems_tab(), "Problems")
-        self.tabs.setTabToolTip(0, "How many photos each class has, and which ones the model learns from.")
-        self.tabs.setTabToolTip(1, "Look through the photos of each class.")
-        self.tabs.setTabToolTip(2, "Files that cannot be used, and why.")
+        self.tabs.addTab(self._build_classes_tab(), self.tr("Classes and split"))
+        self.tabs.addTab(self._build_photos_tab(), self.tr("Photos"))
+        self.tabs.addTab(self._build_problems_tab(), self.tr("Problems"))
+        self.tabs.setTabToolTip(0, self.tr("How many photos each class has, and which ones the model learns from."))
+        self.tabs.setTabToolTip(1, self.tr("Look through the photos of each class."))
+        self.tabs.setTabToolTip(2, self.tr("Files that cannot be used, and why."))
         self.layout_.addWidget(self.tabs, 1)
         self._refresh_recent_menu()
         follow(session.events.dataset, self._dataset_changed, self)
@@ -126,21 +135,21 @@ class DataPanel(StepPage):
 
     def _build_folder_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.path_edit = QLineEdit(readOnly=True, placeholderText="No folder chosen")
-        named(self.path_edit, "datasetPath", "Dataset folder", "The folder whose photos are used.")
-        self.choose_button = QPushButton("Choose folder…")
-        named(self.choose_button, "chooseFolderButton", "Choose folder",
-                      "Pick the folder whose sub-folders are your classes.")
-        self.recent_button = QToolButton(text="Recent")
-        named(self.recent_button, "recentFoldersButton", "Recent folders",
-                      "Open one of the folders you used before.")
+        self.path_edit = QLineEdit(readOnly=True, placeholderText=self.tr("No folder chosen"))
+        named(self.path_edit, "datasetPath", self.tr("Dataset folder"), self.tr("The folder whose photos are used."))
+        self.choose_button = QPushButton(self.tr("Choose folder…"))
+        named(self.choose_button, "chooseFolderButton", self.tr("Choose folder"),
+                      self.tr("Pick the folder whose sub-folders are your classes."))
+        self.recent_button = QToolButton(text=self.tr("Recent"))
+        named(self.recent_button, "recentFoldersButton", self.tr("Recent folders"),
+                      self.tr("Open one of the folders you used before."))
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.recent_menu = QMenu(self.recent_button)
         self.recent_menu.setObjectName("recentFoldersMenu")
         self.recent_button.setMenu(self.recent_menu)
-        self.demo_button = QPushButton("Use demo dataset")
-        named(self.demo_button, "demoButton", "Use demo dataset",
-                      "Coloured shapes made by the app: circles, squares, stars and triangles.")
+        self.demo_button = QPushButton(self.tr("Use demo dataset"))
+        named(self.demo_button, "demoButton", self.tr("Use demo dataset"),
+                      self.tr("Coloured shapes made by the app: circles, squares, stars and triangles."))
         row.addWidget(self.path_edit, 1)
         for widget in (self.choose_button, self.recent_button, self.demo_button):
             row.addWidget(widget)
@@ -154,9 +163,9 @@ class DataPanel(StepPage):
         layout.setContentsMargins(0, 10, 0, 0)
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="classSplitter")
         self.table = QTableWidget()
-        named(self.table, "classTable", "Images per class",
-                      "Usable photos per class: in the folder, and how many the model learns from "
-                      "(Training) and is checked with (Validation).")
+        named(self.table, "classTable", self.tr("Images per class"),
+                      self.tr("Usable photos per class: in the folder, and how many the model learns from "
+                              "(Training) and is checked with (Validation)."))
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
@@ -167,8 +176,8 @@ class DataPanel(StepPage):
         chart_layout = QVBoxLayout(chart_box)
         chart_layout.setContentsMargins(8, 0, 0, 0)
         self.chart = pg.PlotWidget(background="w")
-        named(self.chart, "classChart", "Bar chart of images per class",
-                      "Blue: photos to learn from. Orange: photos kept aside to check the model.")
+        named(self.chart, "classChart", self.tr("Bar chart of images per class"),
+                      self.tr("Blue: photos to learn from. Orange: photos kept aside to check the model."))
         self.chart.setMenuEnabled(False)
         self.chart.setMouseEnabled(False, False)
         self.chart.hideButtons()
@@ -180,13 +189,15 @@ class DataPanel(StepPage):
             self.chart.getAxis(axis).setTickFont(axis_font)
             self.chart.getAxis(axis).setTextPen("#333")
             self.chart.getAxis(axis).setPen("#888")
-        self.chart.setLabel("left", "images")
+        self.chart.setLabel("left", self.tr("images"))
+        self.chart.installEventFilter(self)  # the class names are fitted to the chart's width
         self.train_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=TRAIN_COLOUR, pen=None)
         self.val_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=VAL_COLOUR, pen=None)
         self.chart.addItem(self.train_bars)
         self.chart.addItem(self.val_bars)
-        legend = QLabel(f"<span style='color:{TRAIN_COLOUR}'>■</span> Training &nbsp;&nbsp; "
-                        f"<span style='color:{VAL_COLOUR}'>■</span> Validation")
+        legend = QLabel(self.tr("<span style='color:{train}'>■</span> Training &nbsp;&nbsp; "
+                                "<span style='color:{val}'>■</span> Validation").format(train=TRAIN_COLOUR,
+                                                                                        val=VAL_COLOUR))
         legend.setTextFormat(Qt.TextFormat.RichText)
         self.imbalance_label = styled_label("", "warning", "imbalanceWarning")
         self.imbalance_label.hide()
@@ -204,50 +215,55 @@ class DataPanel(StepPage):
         return page
 
     def _build_split_box(self) -> QGroupBox:
-        box = QGroupBox("What the model learns from", objectName="splitBox")
+        box = QGroupBox(self.tr("What the model learns from"), objectName="splitBox")
         # A chosen subset reads at a glance, even on a projector.
         box.setStyleSheet(
             f"QGroupBox#splitBox QPushButton:checked {{ background: {TRAIN_COLOUR}; color: white;"
             " border: 1px solid #1f3b63; border-radius: 3px; }")
         grid = QGridLayout(box)
         grid.setHorizontalSpacing(10)
-        grid.addWidget(QLabel("Use"), 0, 0)
+        grid.addWidget(QLabel(self.tr("Use")), 0, 0)
         self.subset_group = QButtonGroup(self)
         subset_row = QHBoxLayout()
         self.subset_buttons: dict[float | None, QPushButton] = {}
         for value in (*SUBSET_CHOICES, None):
-            text = "Custom" if value is None else f"{value:g} %"
+            text = self.tr("Custom") if value is None else f"{value:g} %"
             button = QPushButton(text, checkable=True)
-            tip = ("Choose your own percentage." if value is None else
-                   f"Train on {value:g} % of the training photos of each class; fewer photos train faster. "
-                   "The validation photos stay the same.")
+            tip = (self.tr("Choose your own percentage.") if value is None else
+                   self.tr("Train on {percent:g} % of the training photos of each class; fewer photos train "
+                           "faster. The validation photos stay the same.").format(percent=value))
             named(button, f"subset{'Custom' if value is None else int(value)}Button",
-                          f"Use {text} of the photos", tip)
+                          self.tr("Use {choice} of the photos").format(choice=text), tip)
             self.subset_group.addButton(button)
             self.subset_buttons[value] = button
             subset_row.addWidget(button)
         self.subset_buttons[100.0].setChecked(True)
         self.custom_subset = QDoubleSpinBox(minimum=0.1, maximum=100.0, value=50.0, suffix=" %", decimals=1)
-        named(self.custom_subset, "customSubsetSpin", "Custom percentage of the photos",
-                      "The percentage of each class's training photos to use; validation stays the same.")
+        named(self.custom_subset, "customSubsetSpin", self.tr("Custom percentage of the photos"),
+                      self.tr("The percentage of each class's training photos to use; validation stays the same."))
         self.custom_subset.setEnabled(False)
         subset_row.addWidget(self.custom_subset)
-        subset_row.addWidget(QLabel("of the training photos of each class"))
-        subset_row.addStretch(1)
+        subset_note = QLabel(self.tr("of the training photos of each class"))
+        subset_note.setWordWrap(True)  # a projector's big text wraps instead of widening the page
+        subset_row.addWidget(subset_note, 1)
         grid.addLayout(subset_row, 0, 1)
 
-        grid.addWidget(QLabel("Keep"), 1, 0)
+        grid.addWidget(QLabel(self.tr("Keep")), 1, 0)
         val_row = QHBoxLayout()
         self.val_spin = QSpinBox(minimum=5, maximum=50, value=20, suffix=" %")
-        named(self.val_spin, "valFractionSpin", "Percentage kept for validation",
-                      "These photos are never learned from; they check how well the model does on new photos.")
-        self.val_note = QLabel("for validation (checking the model on photos it did not learn from)")
+        named(self.val_spin, "valFractionSpin", self.tr("Percentage kept for validation"),
+                      self.tr("These photos are never learned from; they check how well the model does on new "
+                              "photos."))
+        self.val_note = QLabel(self.tr("for validation (checking the model on photos it did not learn from)"))
+        self.val_note.setWordWrap(True)  # a projector's big text wraps instead of widening the page
         self.seed_spin = QSpinBox(minimum=0, maximum=999_999, value=42)
-        named(self.seed_spin, "seedSpin", "Shuffle seed",
-                      "The same number picks the same photos every time; change it for another random pick.")
+        named(self.seed_spin, "seedSpin", self.tr("Shuffle seed"),
+                      self.tr("The same number picks the same photos, shuffles them the same way and starts "
+                              "training from the same random numbers, so a run can be repeated; change it for "
+                              "another random pick. (The Augment page's preview seed is separate.)"))
         val_row.addWidget(self.val_spin)
         val_row.addWidget(self.val_note, 1)
-        val_row.addWidget(QLabel("Seed"))
+        val_row.addWidget(QLabel(self.tr("Shuffle seed")))
         val_row.addWidget(self.seed_spin)
         grid.addLayout(val_row, 1, 1)
         self.split_result = styled_label("", "summary", "splitResult")
@@ -265,7 +281,7 @@ class DataPanel(StepPage):
         layout = QHBoxLayout(page)
         layout.setContentsMargins(0, 10, 0, 0)
         self.class_list = QListWidget()
-        named(self.class_list, "photoClassList", "Classes", "Choose a class to see its photos.")
+        named(self.class_list, "photoClassList", self.tr("Classes"), self.tr("Choose a class to see its photos."))
         self.class_list.setFixedWidth(220)
         self.thumbnails = ThumbnailGrid()
         layout.addWidget(self.class_list)
@@ -277,12 +293,13 @@ class DataPanel(StepPage):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 10, 0, 0)
-        self.problems_note = styled_label("No problems found.", "explain", "problemsNote")
+        self.problems_note = styled_label(self.tr("No problems found."), "explain", "problemsNote")
         layout.addWidget(self.problems_note)
         self.bad_table = QTableWidget(0, 3)
-        named(self.bad_table, "badFilesTable", "Files that cannot be used",
-                      "These files are left out of training. Fix or remove them, then open the folder again.")
-        self.bad_table.setHorizontalHeaderLabels(["File", "Class", "Why it cannot be used"])
+        named(self.bad_table, "badFilesTable", self.tr("Files that cannot be used"),
+                      self.tr("These files are left out of training. Fix or remove them, then open the folder "
+                              "again."))
+        self.bad_table.setHorizontalHeaderLabels([self.tr("File"), self.tr("Class"), self.tr("Why it cannot be used")])
         self.bad_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.bad_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.bad_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -294,9 +311,9 @@ class DataPanel(StepPage):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.bad_table, 1)
         row = QHBoxLayout()
-        self.reveal_button = QPushButton("Show in folder")
-        named(self.reveal_button, "showInFolderButton", "Show in folder",
-                      "Open the folder that holds the selected file, to fix or delete it.")
+        self.reveal_button = QPushButton(self.tr("Show in folder"))
+        named(self.reveal_button, "showInFolderButton", self.tr("Show in folder"),
+                      self.tr("Open the folder that holds the selected file, to fix or delete it."))
         self.reveal_button.setEnabled(False)
         row.addStretch(1)
         row.addWidget(self.reveal_button)
@@ -311,7 +328,7 @@ class DataPanel(StepPage):
 
     def choose_folder(self) -> None:
         start = str(self.shown.root) if self.shown else str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Choose a dataset folder", start)
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a dataset folder"), start)
         if folder:
             self.load(folder)
 
@@ -332,11 +349,13 @@ class DataPanel(StepPage):
         self._clear()
         if not choice.is_demo and not choice.folder.exists():
             self.loader.cancel()
-            self._show_error(f"The photos were in {choice.folder}, which is not there any more (moved, renamed, "
-                             "or on a USB stick that is not plugged in). Choose the folder where they are now.")
+            self._show_error(self.tr("The photos were in {folder}, which is not there any more (moved, renamed, "
+                                     "or on a USB stick that is not plugged in). Choose the folder where they are "
+                                     "now.").format(folder=choice.folder))
             return
         self._set_busy(True)
-        self.summary.setText("Preparing the demo dataset…" if choice.is_demo else f"Reading {choice.folder}…")
+        self.summary.setText(self.tr("Preparing the demo dataset…") if choice.is_demo
+                             else self.tr("Reading {folder}…").format(folder=choice.folder))
         self.loader.submit(LocalWork(load_dataset, choice))
 
     def _clear(self) -> None:
@@ -345,16 +364,21 @@ class DataPanel(StepPage):
         self.shown = None
         self.split = None
         self._set_message("", "explain")
-        self.path_edit.setText(str(self.session.dataset.folder or "") or "demo dataset")
+        self.path_edit.setText(str(self.session.dataset.folder or "") or self.tr("demo dataset"))
         self.table.setRowCount(0)
         self.train_bars.setOpts(x=[], height=[])
         self.val_bars.setOpts(x=[], y0=[], height=[])
+        for axis in ("left", "bottom"):  # the old class names and scale go with the bars
+            self.chart.getAxis(axis).setTicks([[]])
+        self.table.clear()
+        self.table.setColumnCount(0)
         self.imbalance_label.hide()
         self.split_result.setText("")
         self.class_list.clear()
         self.thumbnails.set_files([])
         self.bad_table.setRowCount(0)
-        self.tabs.setTabText(2, "Problems")
+        self.problems_note.setText("")
+        self.tabs.setTabText(2, self.tr("Problems"))
 
     def _on_progress(self, event: object) -> None:
         if isinstance(event, str):
@@ -380,7 +404,7 @@ class DataPanel(StepPage):
 
     def _show_error(self, text: str) -> None:
         self._clear()
-        self.summary.setText("This folder cannot be used yet.")
+        self.summary.setText(self.tr("This folder cannot be used yet."))
         self._set_message(text, "error")
 
     def _set_message(self, text: str, role: str) -> None:
@@ -395,11 +419,13 @@ class DataPanel(StepPage):
         self.path_edit.setText(str(index.root))
         self.path_edit.setToolTip(str(index.root))
         if index.validated:
-            odd = f", {len(index.notes):,} converted" if index.notes else ""
-            left_out = f" · {len(index.bad_files):,} left out" if index.bad_files else ""
-            self.summary.setText(f"{len(index.classes)} classes · {len(index.files):,} usable images{odd}{left_out}")
+            odd = self.tr(", {count:,} converted").format(count=len(index.notes)) if index.notes else ""
+            left_out = self.tr(" · {count:,} left out").format(count=len(index.bad_files)) if index.bad_files else ""
+            self.summary.setText(self.tr("{classes} classes · {count:,} usable images{converted}{left_out}").format(
+                classes=len(index.classes), count=len(index.files), converted=odd, left_out=left_out))
         else:
-            self.summary.setText(f"{len(index.classes)} classes · {len(index.files):,} images · checking each one…")
+            self.summary.setText(self.tr("{classes} classes · {count:,} images · checking each one…").format(
+                classes=len(index.classes), count=len(index.files)))
         problem = index.usability_problem() if index.validated else None
         messages = ([problem] if problem else []) + index.warnings
         self._set_message("\n".join(messages), "error" if problem else "warning")
@@ -413,9 +439,9 @@ class DataPanel(StepPage):
         self.val_spin.setEnabled(not folders)
         if folders:
             source = "val/" if self.shown.files_in("val") else "test/"
-            self.val_note.setText(f"Validation photos come from the {source} folder.")
+            self.val_note.setText(self.tr("Validation photos come from the {folder} folder.").format(folder=source))
         else:
-            self.val_note.setText("for validation (checking the model on photos it did not learn from)")
+            self.val_note.setText(self.tr("for validation (checking the model on photos it did not learn from)"))
 
     def _subset_edited(self, *_args) -> None:
         checked = self.subset_group.checkedButton()
@@ -443,10 +469,10 @@ class DataPanel(StepPage):
             except UserError as e:
                 self.split_result.setText(str(e))
             else:
-                self.split_result.setText(
-                    f"The model learns from {len(self.split.train):,} photos and is checked on "
-                    f"{len(self.split.val):,}: the same {len(self.split.val):,} at every share of the photos, "
-                    "so runs on 1 %, 10 % and 100 % can be compared.")
+                self.split_result.setText(self.tr(
+                    "The model learns from {train:,} photos and is checked on {val:,}: the same {val:,} at every "
+                    "share of the photos, so runs on 1 %, 10 % and 100 % can be compared.").format(
+                    train=len(self.split.train), val=len(self.split.val)))
         else:
             self.split_result.setText("")
         self._fill_class_table()
@@ -459,7 +485,8 @@ class DataPanel(StepPage):
         counts = index.counts()
         splits = [s for s in ("pool", "train", "val", "test") if s in counts]
         used = self.split.counts() if self.split else {"train": {}, "val": {}}
-        headers = ["Class"] + [SPLIT_TITLES[s] for s in splits] + ["Training", "Validation"]
+        headers = ([self.tr("Class")] + [self.tr(SPLIT_TITLES[s]) for s in splits]
+                   + [self.tr("Training"), self.tr("Validation")])
         self.table.clear()
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
@@ -468,7 +495,7 @@ class DataPanel(StepPage):
             self.table.setItem(row, 0, QTableWidgetItem(name))
             values = [counts[s][name] for s in splits] + [used["train"].get(name, 0), used["val"].get(name, 0)]
             for col, value in enumerate(values, start=1):
-                item = QTableWidgetItem(f"{value:,}")
+                item = QTableWidgetItem("{:,}".format(value))  # a number: nothing to translate
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if col > len(splits):
                     item.setForeground(QBrush(QColor(TRAIN_COLOUR if col == len(splits) + 1 else "#b36b00")))
@@ -477,6 +504,26 @@ class DataPanel(StepPage):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(headers)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+
+    def _fit_class_names(self) -> None:
+        """Class names under the bars, as many as fit side by side in the chart's width and its
+        tick font (larger in presentation mode), so they never run into each other."""
+        view = self.chart.getPlotItem().vb
+        if self.shown is None or not shiboken6.isValid(view):  # the window is closing
+            return
+        axis = self.chart.getAxis("bottom")
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.chart.font())
+        width = view.width() or self.chart.width()
+        axis.setTicks([fitted_ticks(list(self.shown.classes), width, metrics)])
+
+    def apply_presentation_scale(self, scale: float) -> None:
+        super().apply_presentation_scale(scale)
+        QTimer.singleShot(0, self.chart, self._fit_class_names)  # the tick font changed size
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.chart and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self.chart, self._fit_class_names)  # after the plot has laid out its axes
+        return super().eventFilter(watched, event)
 
     def _fill_chart(self) -> None:
         index = self.shown
@@ -489,18 +536,19 @@ class DataPanel(StepPage):
         val = [used["val"][c] if used else 0 for c in index.classes]
         self.train_bars.setOpts(x=xs, height=train, width=0.6)
         self.val_bars.setOpts(x=xs, y0=train, height=val, width=0.6)
-        step = max(1, len(xs) // 12)  # keep the names readable with many classes
-        self.chart.getAxis("bottom").setTicks([[(i, _short_name(c)) for i, c in enumerate(index.classes)][::step]])
+        self._fit_class_names()
         top = max((t + v for t, v in zip(train, val)), default=1)
+        self.chart.getAxis("left").setTicks(None)  # automatic again
         self.chart.setXRange(-0.6, max(0.6, len(xs) - 0.4), padding=0)
         self.chart.setYRange(0, top * 1.08 or 1, padding=0)
         ratio = index.imbalance()
         if len(index.classes) >= 2 and ratio > IMBALANCE_LIMIT:
             small = min(totals, key=totals.get)
             big = max(totals, key=totals.get)
-            self.imbalance_label.setText(
-                f"⚠ The classes are unbalanced: {big} has {ratio:.1f}× as many photos as {small}. "
-                "The model may favour the big classes; add photos to the small ones if you can.")
+            self.imbalance_label.setText(self.tr(
+                "⚠ The classes are unbalanced: {big} has {ratio:.1f}× as many photos as {small}. "
+                "The model may favour the big classes; add photos to the small ones if you can.").format(
+                big=big, ratio=ratio, small=small))
             self.imbalance_label.show()
         else:
             self.imbalance_label.hide()
@@ -512,8 +560,8 @@ class DataPanel(StepPage):
         self.class_list.clear()
         for label, name in enumerate(index.classes):
             n = sum(1 for f in index.files if f.label == label)
-            item = QListWidgetItem(f"{name}  ({n:,})")
-            item.setToolTip(f"Show the {n:,} photos of {name}")
+            item = QListWidgetItem("{}  ({:,})".format(name, n))  # a name and a number: nothing to translate
+            item.setToolTip(self.tr("Show the {count:,} photos of {name}").format(count=n, name=name))
             self.class_list.addItem(item)
         self.class_list.blockSignals(False)
         self.class_list.setCurrentRow(min(max(current, 0), len(index.classes) - 1))
@@ -528,18 +576,19 @@ class DataPanel(StepPage):
         for f in files:
             notes = self.shown.notes.get(f.path)
             split = "" if f.split == "pool" else f" ({f.split}/)"
-            tips.append(f"{f.path.name}{split}" + (f"\nConverted: {', '.join(notes)}" if notes else ""))
+            converted = "\n" + self.tr("Converted: {notes}").format(notes=", ".join(notes)) if notes else ""
+            tips.append(f"{f.path.name}{split}{converted}")
         self.thumbnails.set_files([f.path for f in files], tips)
 
     def _fill_problems(self) -> None:
         bad = self.shown.bad_files
-        self.tabs.setTabText(2, f"Problems ({len(bad)})" if bad else "Problems")
+        self.tabs.setTabText(2, self.tr("Problems ({count})").format(count=len(bad)) if bad else self.tr("Problems"))
         if bad:
-            self.problems_note.setText(
-                f"{len(bad)} file(s) cannot be used and are left out of training. The other photos are fine.")
+            self.problems_note.setText(self.tr(
+                "%n file(s) cannot be used and are left out of training. The other photos are fine.", "", len(bad)))
         else:
-            self.problems_note.setText("No problems found: every photo can be used." if self.shown.validated
-                                       else "Checking the photos…")
+            self.problems_note.setText(self.tr("No problems found: every photo can be used.") if self.shown.validated
+                                       else self.tr("Checking the photos…"))
         self.bad_table.setRowCount(len(bad))
         for row, b in enumerate(bad):
             try:
@@ -590,17 +639,24 @@ class DataPanel(StepPage):
             action = self.recent_menu.addAction(folder)
             action.triggered.connect(lambda _=False, f=folder: self.load(f))
         if not folders:
-            self.recent_menu.addAction("No recent folders").setEnabled(False)
+            self.recent_menu.addAction(self.tr("No recent folders")).setEnabled(False)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_folder(event) is not None:
+        if dropped_paths(event):  # a folder opens; anything else is answered with what the page takes
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        paths = dropped_paths(event)
+        if not paths:
+            return
+        event.acceptProposedAction()
         folder = dropped_folder(event)
         if folder is not None:
-            event.acceptProposedAction()
             self.load(folder)
+        else:
+            self._set_message(self.tr("{name} is a file: this page takes a folder of photos with one sub-folder "
+                                      "per class (for example cats/ and dogs/). Drop that folder here, or pick it "
+                                      "with Choose folder.").format(name=paths[0].name), "warning")
 
     def stop_background_work(self, msecs: int) -> None:
         self.loader.cancel()
@@ -610,5 +666,22 @@ class DataPanel(StepPage):
 
 def _short_name(name: str, limit: int = 14) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def fitted_ticks(names: list[str], width: float, metrics: QFontMetrics) -> list[tuple[int, str]]:
+    """(position, name) for every step-th class, the smallest step that leaves each name room for
+    a few letters; each name is cut to its room with "…"."""
+    if not names:
+        return []
+    slot = width / len(names)
+    gap = metrics.horizontalAdvance("  ")
+    widest = max(metrics.horizontalAdvance(_short_name(n)) for n in names)
+    least = min(widest, metrics.horizontalAdvance("Mmmm…"))
+    step = 1
+    while step < len(names) and slot * step - gap < least:
+        step += 1
+    room = max(1, int(slot * step - gap))
+    return [(i, metrics.elidedText(_short_name(n), Qt.TextElideMode.ElideRight, room))
+            for i, n in enumerate(names)][::step]
 
 

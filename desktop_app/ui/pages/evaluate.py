@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QSplitter,
@@ -30,9 +30,14 @@ from desktop_app.ui.widgets.drops import dropped_paths
 from desktop_app.ui.widgets.evaluation_views import (
     THUMB_SIDE, CaptionedThumbnails, ConfusionMatrixView, PredictionRows, decode_prediction_thumbnails,
 )
-from desktop_app.ui.widgets.run_chooser import RunChooser, no_model_text, relocated_dataset
-from desktop_app.ui.widgets.step_page import StepPage, named, styled_label
+from desktop_app.ui.widgets.run_chooser import (
+    RunChooser, another_dataset_text, no_model_text, of_another_dataset, relocated_dataset,
+)
+from desktop_app.ui.widgets.step_page import SettingsDrawer, StepPage, named, styled_label
 from desktop_app.ui.widgets.training_curves import TrainingCurves
+
+
+EVALUATE_TIP = QT_TRANSLATE_NOOP("EvaluatePanel", "Test the run's best model on its validation photos.")
 
 
 def thumbnails_for(result, report, should_stop):
@@ -48,9 +53,9 @@ class EvaluatePanel(StepPage):
 
     def __init__(self, session: Session, engine: Engine | None = None, parent: QWidget | None = None):
         super().__init__(
-            "5. Evaluate: where does it go wrong?",
-            "The model is tested on the validation photos it never learned from. See which classes it mixes "
-            "up, the mistakes it was most sure of, and try it on new photos.",
+            self.tr("5. Evaluate: where does it go wrong?"),
+            self.tr("The model is tested on the validation photos it never learned from. See which classes it mixes "
+                    "up, the mistakes it was most sure of, and try it on new photos."),
             parent,
         )
         self.session = session
@@ -74,23 +79,26 @@ class EvaluatePanel(StepPage):
         self.setAcceptDrops(True)
 
         top = QHBoxLayout()
-        self.runs = RunChooser("runCombo", "Run to evaluate",
-                               "The training run whose best model is tested. Every run you train is kept here.")
-        self.compare = RunChooser("compareCombo", "Run to compare with",
-                                  "Draw another run's validation curves over this one's, e.g. 10 % data vs "
-                                  "100 % data, or before and after fine-tuning.", empty_text="(no comparison)")
-        self.evaluate_button = named(QPushButton("Evaluate"), "evaluateButton", "Evaluate the run",
-                                     "Test the run's best model on its validation photos.")
+        self.runs = RunChooser("runCombo", self.tr("Run to evaluate"),
+                               self.tr("The training run whose best model is tested. Every run you train is kept "
+                                       "here."))
+        self.compare = RunChooser("compareCombo", self.tr("Run to compare with"),
+                                  self.tr("Draw another run's validation curves over this one's, e.g. 10 % data vs "
+                                          "100 % data, or before and after fine-tuning."),
+                                  empty_text=self.tr("(no comparison)"))
+        self.evaluate_button = named(QPushButton(self.tr("Evaluate")), "evaluateButton", self.tr("Evaluate the run"),
+                                     self.tr(EVALUATE_TIP))
         self.evaluate_button.setStyleSheet("font-weight: 600;")
-        top.addWidget(QLabel("Run:"))
+        top.addWidget(QLabel(self.tr("Run:")))
         top.addWidget(self.runs, 3)
-        top.addWidget(QLabel("Compare with:"))
+        top.addWidget(QLabel(self.tr("Compare with:")))
         top.addWidget(self.compare, 2)
         top.addWidget(self.evaluate_button)
         self.layout_.addLayout(top)
 
         status_row = QHBoxLayout()
-        self.progress = named(QProgressBar(), "evaluateProgress", "Evaluation progress", "Photos looked at so far.")
+        self.progress = named(QProgressBar(), "evaluateProgress", self.tr("Evaluation progress"),
+                              self.tr("Photos looked at so far."))
         self.progress.setMaximumWidth(260)
         self.progress.setVisible(False)
         self.status = styled_label("", "explain", "evaluateStatus")
@@ -98,23 +106,25 @@ class EvaluatePanel(StepPage):
         status_row.addWidget(self.status, 1)
         self.layout_.addLayout(status_row)
 
-        self.tabs = named(QTabWidget(), "evaluateTabs", "Evaluation views",
-                          "Results, most-wrong photos, curves, and trying the model on new photos.")
-        self.tabs.addTab(self._results_tab(), "Results")
-        self.tabs.addTab(self._wrong_tab(), "Most wrong")
-        self.tabs.addTab(self._curves_tab(), "Curves")
-        self.tabs.addTab(self._predict_tab(), "Try new photos")
+        self.tabs = named(QTabWidget(), "evaluateTabs", self.tr("Evaluation views"),
+                          self.tr("Results, most-wrong photos, curves, and trying the model on new photos."))
+        self.tabs.addTab(self._results_tab(), self.tr("Results"))
+        self.tabs.addTab(self._wrong_tab(), self.tr("Most wrong"))
+        self.tabs.addTab(self._curves_tab(), self.tr("Curves"))
+        self.tabs.addTab(self._predict_tab(), self.tr("Try new photos"))
         self.layout_.addWidget(self.tabs, 1)
 
         self.predicting.failed.connect(self.predict_status.setText)
-        self.runs.set_source(lambda: self.session.runs_folder)
-        self.compare.set_source(lambda: self.session.runs_folder)
+        for chooser in (self.runs, self.compare):
+            chooser.dataset = lambda: self.session.index
+            chooser.set_source(lambda: self.session.runs_folder)
         self.runs.runChanged.connect(self._run_chosen)
         self.compare.runChanged.connect(lambda _: self._show_curves())
         self.evaluate_button.clicked.connect(self.evaluate)
         follow(session.events.run, self._follow_run, self)
         follow(session.events.runs_folder, lambda *_: self.refresh_runs(), self)
         follow(session.events.finished_run, self._run_finished, self)
+        follow(session.events.index, self._dataset_changed, self)
         self._follow_run(session.run)
 
     # ----- building -----
@@ -124,52 +134,58 @@ class EvaluatePanel(StepPage):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        self.accuracy_label = named(QLabel("Not evaluated yet."), "accuracyLabel", "Accuracy",
-                                    "The share of validation photos the model got right.")
+        self.accuracy_label = named(QLabel(self.tr("Not evaluated yet.")), "accuracyLabel", self.tr("Accuracy"),
+                                    self.tr("The share of validation photos the model got right."))
         self.accuracy_label.setStyleSheet("font-size: 15pt; font-weight: 600; color: palette(link);")
         self.accuracy_label.setWordWrap(True)
-        self.class_table = named(QTableWidget(0, 5), "classScores", "Scores per class",
-                                 "Precision: of the photos it called this class, how many were. Recall: of the "
-                                 "photos of this class, how many it found. F1 combines both.")
-        self.class_table.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Photos"])
+        self.class_table = named(QTableWidget(0, 5), "classScores", self.tr("Scores per class"),
+                                 self.tr("Precision: of the photos it called this class, how many were. Recall: of "
+                                         "the photos of this class, how many it found. F1 combines both."))
+        self.class_table.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Precision"), self.tr("Recall"),
+                                                    self.tr("F1"), self.tr("Photos")])
         self.class_table.verticalHeader().setVisible(False)
         self.class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.class_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        left_layout.addWidget(self.accuracy_label)
         left_layout.addWidget(self.class_table, 1)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(styled_label("Confusion matrix. Rows: the true class; columns: what the model said. "
-                                                  "Click a cell to see its photos.", "explain"))
+        matrix_words = styled_label(self.tr("Confusion matrix. Rows: the true class; columns: what the model said. "
+                                            "Click a cell to see its photos."), "explain")
+        right_layout.addWidget(matrix_words)
+        self.fold_in_presentation(matrix_words)  # the matrix's tooltip says the same
         self.matrix = ConfusionMatrixView()
-        self.matrix.setMinimumHeight(170)
         self.cell_label = styled_label("", "explain", "cellLabel")
-        self.cell_images = CaptionedThumbnails("cellImages", "Photos in the chosen cell",
-                                               "The photos in the confusion-matrix cell you clicked.", side=80)
+        self.cell_images = CaptionedThumbnails("cellImages", self.tr("Photos in the chosen cell"),
+                                               self.tr("The photos in the confusion-matrix cell you clicked."),
+                                               side=80)
         right_layout.addWidget(self.matrix, 3)
         right_layout.addWidget(self.cell_label)
         right_layout.addWidget(self.cell_images, 2)
         self.matrix.cellChosen.connect(self.show_cell)
-        split.addWidget(left)
+        # Presentation mode folds the table away: the confusion matrix gets the width.
+        self.scores_drawer = SettingsDrawer(left, title=self.tr("Scores per class"))
+        split.addWidget(self.scores_drawer)
         split.addWidget(right)
         split.setSizes([380, 600])
         layout = QVBoxLayout(page)
-        layout.addWidget(split)
+        layout.addWidget(self.accuracy_label)
+        layout.addWidget(split, 1)
         return page
 
     def _wrong_tab(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(styled_label(
-            "The wrong answers the model was most sure of. They often point at confusing photos, or at photos "
-            "in the wrong class folder.", "explain"))
+            self.tr("The wrong answers the model was most sure of. They often point at confusing photos, or at "
+                    "photos in the wrong class folder."), "explain"))
         self.wrong_gallery = CaptionedThumbnails(
-            "mostWrongGallery", "Most-wrong photos",
-            "Wrong predictions with the highest confidence: the true class, what the model said, how sure it was.",
+            "mostWrongGallery", self.tr("Most-wrong photos"),
+            self.tr("Wrong predictions with the highest confidence: the true class, what the model said, how sure "
+                    "it was."),
             side=112)
         layout.addWidget(self.wrong_gallery, 1)
         return page
@@ -186,19 +202,24 @@ class EvaluatePanel(StepPage):
     def _predict_tab(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.drop_zone = named(QLabel("Drop photos or a folder here"), "dropZone", "Drop photos here",
-                               "Drag photos or a folder of photos from your file manager and drop them on this page.")
+        self.drop_zone = named(QLabel(self.tr("Drop photos or a folder here")), "dropZone", self.tr("Drop photos here"),
+                               self.tr("Drag photos or a folder of photos from your file manager and drop them on "
+                                       "this page."))
         self.drop_zone.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_zone.setMinimumHeight(56)
         self.drop_zone.setStyleSheet("QLabel#dropZone { border: 2px dashed palette(link); border-radius: 8px; "
                                      "color: palette(link); font-size: 11pt; background: palette(alternate-base); }")
         buttons = QHBoxLayout()
-        self.choose_images_button = named(QPushButton("Choose photos…"), "choosePhotosButton", "Choose photos",
-                                          "Pick one or more photo files to try the model on.")
-        self.choose_folder_button = named(QPushButton("Choose folder…"), "chooseFolderButton", "Choose a folder",
-                                          "Pick a folder: the model looks at every photo in it.")
-        self.save_csv_button = named(QPushButton("Save CSV…"), "saveCsvButton", "Save predictions as CSV",
-                                     "Save every photo's top classes and probabilities as a table for a spreadsheet.")
+        self.choose_images_button = named(QPushButton(self.tr("Choose photos…")), "choosePhotosButton",
+                                          self.tr("Choose photos"),
+                                          self.tr("Pick one or more photo files to try the model on."))
+        self.choose_folder_button = named(QPushButton(self.tr("Choose folder…")), "chooseFolderButton",
+                                          self.tr("Choose a folder"),
+                                          self.tr("Pick a folder: the model looks at every photo in it."))
+        self.save_csv_button = named(QPushButton(self.tr("Save CSV…")), "saveCsvButton",
+                                     self.tr("Save predictions as CSV"),
+                                     self.tr("Save every photo's top classes and probabilities as a table for a "
+                                             "spreadsheet."))
         self.save_csv_button.setEnabled(False)
         for b in (self.choose_images_button, self.choose_folder_button, self.save_csv_button):
             buttons.addWidget(b)
@@ -227,6 +248,11 @@ class EvaluatePanel(StepPage):
         if (current.path if current else None) != self._shown_run:
             self._run_changed(current)
 
+    def _dataset_changed(self, *_args) -> None:
+        """Another dataset on the Data page: runs say again whose they are; Evaluate follows."""
+        self.refresh_runs()
+        self._run_changed(self.current_run())
+
     def _run_chosen(self, run: RunInfo | None) -> None:
         self._run_changed(run)
         if run is not None and run.path != self.session.run:
@@ -247,16 +273,24 @@ class EvaluatePanel(StepPage):
         super().showEvent(event)
         self.refresh_runs()  # runs trained meanwhile (or from the command line) appear
 
+    def _can_evaluate(self, run: RunInfo | None) -> bool:
+        """A run with a model, of the dataset on the Data page (its own photos are the test)."""
+        return run is not None and run.folder.has_model() and not of_another_dataset(run, self.session.index)
+
     def _run_changed(self, run: RunInfo | None) -> None:
         self._shown_run = run.path if run else None
-        self.evaluate_button.setEnabled(run is not None and not self._busy())
+        other = run is not None and of_another_dataset(run, self.session.index)
+        self.evaluate_button.setEnabled(run is not None and not self._busy() and not other)
+        self.evaluate_button.setToolTip(another_dataset_text(run, self.tr("evaluate it")) if other
+                                        else self.tr(EVALUATE_TIP))
         self._show_curves()
         self._clear_results()
         if run is None:
-            self.status.setText("No training runs yet: train a model on the Train page first.")
+            self.status.setText(self.tr("No training runs yet: train a model on the Train page first."))
             return
         if self._busy() and self.task_run != run.path:
-            self.status.setText(f"Still evaluating {self.task_run.name}; its result is saved with that run.")
+            self.status.setText(self.tr("Still evaluating {run}; its result is saved with that run.").format(
+                run=self.task_run.name))
         if not run.folder.has_model():
             if not self._busy():
                 self.status.setText(no_model_text(run))
@@ -267,10 +301,14 @@ class EvaluatePanel(StepPage):
             self.show_evaluation(saved)
         if self._busy():
             return
-        if saved is not None:
-            self.status.setText("Showing this run's last evaluation. Press Evaluate to run it again.")
+        if other:
+            why = another_dataset_text(run, self.tr("evaluate it"))
+            self.status.setText(self.tr("Showing its last evaluation. {why}").format(why=why) if saved is not None
+                                else why)
+        elif saved is not None:
+            self.status.setText(self.tr("Showing this run's last evaluation. Press Evaluate to run it again."))
         else:
-            self.status.setText("Press Evaluate to test this run's model on its validation photos.")
+            self.status.setText(self.tr("Press Evaluate to test this run's model on its validation photos."))
 
     def _show_curves(self) -> None:
         run = self.current_run()
@@ -281,9 +319,11 @@ class EvaluatePanel(StepPage):
         if run is None:
             self.curves_note.setText("")
         elif overlays:
-            self.curves_note.setText(f"Solid: {run.label}. Dashed: {other.label} (validation).")
+            self.curves_note.setText(self.tr("Solid: {run}. Dashed: {other} (validation).").format(
+                run=run.label, other=other.label))
         else:
-            self.curves_note.setText(f"{run.label}. Choose a run under “Compare with” to draw its curves too.")
+            note = self.tr("{run}. Choose a run under “Compare with” to draw its curves too.")
+            self.curves_note.setText(note.format(run=run.label))
 
     # ----- evaluation -----
     def _busy(self) -> bool:
@@ -293,10 +333,13 @@ class EvaluatePanel(StepPage):
         run = self.current_run()
         if run is None or self._busy():
             return
+        if of_another_dataset(run, self.session.index):
+            self.status.setText(another_dataset_text(run, self.tr("evaluate it")))
+            return
         self.evaluate_button.setEnabled(False)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
-        self.status.setText("Checking the photos…")
+        self.status.setText(self.tr("Checking the photos…"))
         self.task_run = run.path
         self.evaluations.submit(EvaluateRequest(
             run.path, relocated=relocated_dataset(run, self.session), class_map=dict(self.session.class_renames),
@@ -311,12 +354,12 @@ class EvaluatePanel(StepPage):
             return
         if event.step == Step.LOADING_MODEL:
             self.progress.setRange(0, 0)
-            words = ("Loading the model…" if self.evaluations.engine.warm else
-                     "Loading the model (TensorFlow starts the first time, a few seconds)…")
+            words = (self.tr("Loading the model…") if self.evaluations.engine.warm else
+                     self.tr("Loading the model (TensorFlow starts the first time, a few seconds)…"))
         elif event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
-            words = f"{event.words}: {event.done} of {event.total}"
+            words = self.tr("{step}: {done} of {total}").format(step=event.words, done=event.done, total=event.total)
         else:
             return
         if self._showing_task_run():  # another run chosen meanwhile: its page keeps its own words
@@ -328,21 +371,26 @@ class EvaluatePanel(StepPage):
             # saved with its own run (evaluation.json), which shows it when chosen again.
             run = self.current_run()
             if run is not None and run.folder.has_model():
-                self.status.setText(f"Finished evaluating {self.task_run.name}; choose it to see its result.")
+                self.status.setText(self.tr("Finished evaluating {run}; choose it to see its result.").format(
+                    run=self.task_run.name))
             return
         if evaluation is None:
-            self.status.setText("Evaluation stopped.")
+            self.status.setText(self.tr("Evaluation stopped."))
             return
         self.show_evaluation(evaluation)
-        skipped = f" {len(evaluation.skipped)} file(s) could not be read." if evaluation.skipped else ""
-        self.status.setText(f"Evaluated on {evaluation.source}.{skipped}")
+        if evaluation.skipped:
+            self.status.setText(self.tr("Evaluated on {source}. {count} file(s) could not be read.").format(
+                source=evaluation.source, count=len(evaluation.skipped)))
+        else:
+            self.status.setText(self.tr("Evaluated on {source}.").format(source=evaluation.source))
         self.evaluationFinished.emit(evaluation)
 
     def _on_failed(self, message: str) -> None:
         if self._showing_task_run():
             self.status.setText(message)
         elif self.task_run is not None:
-            self.status.setText(f"Evaluating {self.task_run.name} failed: {message}")
+            self.status.setText(self.tr("Evaluating {run} failed: {message}").format(run=self.task_run.name,
+                                                                                     message=message))
 
     def _on_refused(self, error) -> None:
         """Classes renamed outside the app: ask which is which, then evaluate with that."""
@@ -354,12 +402,11 @@ class EvaluatePanel(StepPage):
 
     def _on_finished(self) -> None:
         self.progress.setVisible(False)
-        run = self.current_run()
-        self.evaluate_button.setEnabled(run is not None and run.folder.has_model())
+        self.evaluate_button.setEnabled(self._can_evaluate(self.current_run()))
 
     def _clear_results(self) -> None:
         self.evaluation = None
-        self.accuracy_label.setText("Not evaluated yet.")
+        self.accuracy_label.setText(self.tr("Not evaluated yet."))
         self.class_table.setRowCount(0)
         self.matrix.setRowCount(0)
         self.matrix.setColumnCount(0)
@@ -370,8 +417,9 @@ class EvaluatePanel(StepPage):
     def show_evaluation(self, evaluation) -> None:
         self.evaluation = evaluation
         wrong = evaluation.count - int((evaluation.y_pred == evaluation.y_true).sum())
-        self.accuracy_label.setText(f"Accuracy {evaluation.accuracy:.1%}: {evaluation.count - wrong} of "
-                                    f"{evaluation.count} photos right, {wrong} wrong.")
+        self.accuracy_label.setText(self.tr("Accuracy {accuracy}: {right} of {count} photos right, {wrong} wrong.")
+                                    .format(accuracy=format(evaluation.accuracy, ".1%"), right=evaluation.count - wrong,
+                                            count=evaluation.count, wrong=wrong))
         scores = evaluation.per_class
         self.class_table.setRowCount(len(scores))
         for r, s in enumerate(scores):
@@ -382,38 +430,41 @@ class EvaluatePanel(StepPage):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.class_table.setItem(r, c, item)
         self.matrix.set_matrix(evaluation.confusion, evaluation.classes)
-        self.cell_label.setText("Click a cell of the matrix to see its photos here.")
+        self.cell_label.setText(self.tr("Click a cell of the matrix to see its photos here."))
         self.cell_images.set_items([], [])
         most = evaluation.most_wrong()
         c = evaluation.classes
+        caption = self.tr("is {true}, said {said} {percent}")
+        tip = self.tr("{file}\nTrue class: {true}\nPredicted: {said} ({percent} sure)")
         self.wrong_gallery.set_items(
             [w.path for w in most],
-            [f"is {c[w.true_label]}, said {c[w.predicted_label]} {w.probability:.0%}" for w in most],
-            [f"{w.path}\nTrue class: {c[w.true_label]}\nPredicted: {c[w.predicted_label]} ({w.probability:.1%} sure)"
+            [caption.format(true=c[w.true_label], said=c[w.predicted_label], percent=format(w.probability, ".0%"))
              for w in most],
+            [tip.format(file=w.path, true=c[w.true_label], said=c[w.predicted_label],
+                        percent=format(w.probability, ".1%")) for w in most],
         )
         if not most:
-            self.wrong_gallery.setToolTip("No wrong answers on the validation photos.")
+            self.wrong_gallery.setToolTip(self.tr("No wrong answers on the validation photos."))
 
     def show_cell(self, true_label: int, predicted_label: int) -> None:
         if self.evaluation is None:
             return
         c = self.evaluation.classes
         paths = self.evaluation.cell(true_label, predicted_label)
-        verdict = "right" if true_label == predicted_label else "wrong"
-        self.cell_label.setText(f"{len(paths)} photo(s) of {c[true_label]} the model called "
-                                f"{c[predicted_label]} ({verdict}).")
+        text = (self.tr("{count} photo(s) of {true} the model called {said} (right).") if true_label == predicted_label
+                else self.tr("{count} photo(s) of {true} the model called {said} (wrong)."))
+        self.cell_label.setText(text.format(count=len(paths), true=c[true_label], said=c[predicted_label]))
         self.cell_images.set_items(paths, [p.name for p in paths], [str(p) for p in paths])
 
     # ----- prediction -----
     def choose_images(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Choose photos", "",
-                                                "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp)")
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("Choose photos"), "",
+                                                self.tr("Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp)"))
         if files:
             self.predict(files)
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a folder of photos")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a folder of photos"))
         if folder:
             self.predict([folder])
 
@@ -431,21 +482,23 @@ class EvaluatePanel(StepPage):
         run = self.current_run()
         self.tabs.setCurrentIndex(3)
         if run is None or not run.folder.has_model():
-            self.predict_status.setText("Choose a run with a trained model first (train one on the Train page).")
+            self.predict_status.setText(self.tr("Choose a run with a trained model first (train one on the Train "
+                                                "page)."))
             return
-        self.predict_status.setText(f"Looking at {len(items)} item(s)…")
+        self.predict_status.setText(self.tr("Looking at {count} item(s)…").format(count=len(items)))
         self.save_csv_button.setEnabled(False)
         self.predict_run = run.path
         self.predicting.submit(PredictRequest(run.path, tuple(str(i) for i in items)))
 
     def _predict_progress(self, event) -> None:
         if isinstance(event, Progress):
-            self.predict_status.setText(f"Looked at {event.done} of {event.total} photo(s)…")
+            self.predict_status.setText(self.tr("Looked at {done} of {total} photo(s)…").format(done=event.done,
+                                                                                                total=event.total))
 
     def _on_predicted(self, result) -> None:
         run = self.current_run()
         if run is None or run.path != self.predict_run:
-            self.predict_status.setText("Another run was chosen meanwhile: drop the photos again to try it.")
+            self.predict_status.setText(self.tr("Another run was chosen meanwhile: drop the photos again to try it."))
             return
         self.thumbnailing.submit(LocalWork(thumbnails_for, result))
 
@@ -454,8 +507,11 @@ class EvaluatePanel(StepPage):
         self.predictions = result
         self.prediction_rows.set_predictions(result.predictions, thumbnails)
         n = len(result.predictions)
-        shown = f" (the first {PredictionRows.MAX_ROWS} are shown; Save CSV keeps all)" if n > PredictionRows.MAX_ROWS else ""
-        self.predict_status.setText(f"Top 3 classes for {n} photo(s){shown}.")
+        if n > PredictionRows.MAX_ROWS:
+            text = self.tr("Top 3 classes for {count} photo(s) (the first {shown} are shown; Save CSV keeps all).")
+        else:
+            text = self.tr("Top 3 classes for {count} photo(s).")
+        self.predict_status.setText(text.format(count=n, shown=PredictionRows.MAX_ROWS))
         self.save_csv_button.setEnabled(n > 0)
         self.predictionsFinished.emit(result)
 
@@ -463,7 +519,8 @@ class EvaluatePanel(StepPage):
         if self.predictions is None:
             return
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Save predictions", "predictions.csv", "CSV (*.csv)")
+            path, _ = QFileDialog.getSaveFileName(self, self.tr("Save predictions"), "predictions.csv",
+                                                  self.tr("CSV (*.csv)"))
         if not path:
             return
         from desktop_app.core.errors import UserError
@@ -473,7 +530,8 @@ class EvaluatePanel(StepPage):
         except UserError as e:
             self.predict_status.setText(str(e))
             return
-        self.predict_status.setText(f"Saved {len(self.predictions.predictions)} prediction(s) to {path}.")
+        self.predict_status.setText(self.tr("Saved {count} prediction(s) to {path}.").format(
+            count=len(self.predictions.predictions), path=path))
 
     def stop_background_work(self, msecs: int) -> None:
         for work in (self.evaluations, self.predicting, self.thumbnailing):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
@@ -22,13 +22,16 @@ from desktop_app.ui.widgets.bindings import follow
 from desktop_app.ui.widgets.run_chooser import RunChooser, no_model_text
 from desktop_app.ui.widgets.step_page import StepPage, named, styled_label
 
-# Which formats start ticked, and a plain-words tooltip for each.
+# Which formats start ticked, and a plain-words tooltip for each (translated where shown).
 FORMAT_CHOICES = (
-    ("keras", True, "The full model in Keras' own format: open it again in Python with keras.saving.load_model."),
-    ("savedmodel", True, "A folder TensorFlow Serving and other TensorFlow programs can load, without Keras."),
-    ("tflite", True, "A small file for phones and a Raspberry Pi (TensorFlow Lite / LiteRT)."),
-    ("tflite-quant", False, "Weights stored as 8-bit numbers: about 4 times smaller and faster, answers very "
-                            "slightly different."),
+    ("keras", True, QT_TRANSLATE_NOOP("ExportPanel", "The full model in Keras' own format: open it again in Python "
+                                                     "with keras.saving.load_model.")),
+    ("savedmodel", True, QT_TRANSLATE_NOOP("ExportPanel", "A folder TensorFlow Serving and other TensorFlow programs "
+                                                          "can load, without Keras.")),
+    ("tflite", True, QT_TRANSLATE_NOOP("ExportPanel", "A small file for phones and a Raspberry Pi (TensorFlow Lite / "
+                                                      "LiteRT).")),
+    ("tflite-quant", False, QT_TRANSLATE_NOOP("ExportPanel", "Weights stored as 8-bit numbers: about 4 times smaller "
+                                                             "and faster, answers very slightly different.")),
 )
 
 
@@ -39,11 +42,13 @@ class ExportPanel(StepPage):
     reportWritten = Signal(object)  # Path of the HTML file
 
     def __init__(self, session: Session, engine: Engine | None = None, parent: QWidget | None = None):
-        super().__init__(
-            "6. Export: take your model with you",
-            "Save the trained model in formats other programs and phones can use. Each file is loaded back and "
-            "tested on a few validation photos, so you know the copy works. The lab report puts your whole "
-            "experiment on one web page.",
+        super().__init__(  # not self.tr: the QObject does not exist before this call
+            QCoreApplication.translate("ExportPanel", "6. Export: take your model with you"),
+            QCoreApplication.translate(
+                "ExportPanel",
+                "Save the trained model in formats other programs and phones can use. Each file is loaded back and "
+                "tested on a few validation photos, so you know the copy works. The lab report puts your whole "
+                "experiment on one web page."),
             parent,
         )
         self.session = session
@@ -58,54 +63,64 @@ class ExportPanel(StepPage):
         self.open_url = QDesktopServices.openUrl
 
         top = QHBoxLayout()
-        self.runs = RunChooser("exportRunCombo", "Run to export", "The training run whose best model is exported.")
-        top.addWidget(QLabel("Run:"))
+        self.runs = RunChooser("exportRunCombo", self.tr("Run to export"),
+                               self.tr("The training run whose best model is exported."))
+        top.addWidget(QLabel(self.tr("Run:")))
         top.addWidget(self.runs, 1)
         self.layout_.addLayout(top)
 
         columns = QHBoxLayout()
-        box = QGroupBox("Formats")
+        box = QGroupBox(self.tr("Formats"))
         box_layout = QVBoxLayout(box)
         self.format_checks: dict[str, QCheckBox] = {}
         for key, on, tip in FORMAT_CHOICES:
             title = FORMAT_TITLES[key]
-            check = named(QCheckBox(title), f"format_{key.replace('-', '_')}", title, tip)
+            check = named(QCheckBox(title), f"format_{key.replace('-', '_')}", title, self.tr(tip))
             check.setChecked(on)
             check.toggled.connect(self._update_buttons)
             self.format_checks[key] = check
             box_layout.addWidget(check)
-        box_layout.addWidget(styled_label("labels.txt and a model card (model_card.md and .json) are always "
-                                          "written too.", "explain"))
+        box_layout.addWidget(styled_label(self.tr("labels.txt and a model card (model_card.md and .json) are always "
+                                                  "written too."), "explain"))
         columns.addWidget(box, 1)
 
-        where = QGroupBox("Where")
+        where = QGroupBox(self.tr("Where"))
         where_layout = QVBoxLayout(where)
         row = QHBoxLayout()
-        self.out_edit = named(QLineEdit(), "exportFolderEdit", "Export folder",
-                              "The folder the exported files go to. It is created if needed.")
-        self.choose_out_button = named(QPushButton("Choose…"), "chooseExportFolderButton", "Choose export folder",
-                                       "Pick the folder for the exported files.")
+        self.out_edit = named(QLineEdit(), "exportFolderEdit", self.tr("Export folder"),
+                              self.tr("The folder the exported files go to. It is created if needed."))
+        self.choose_out_button = named(QPushButton(self.tr("Choose…")), "chooseExportFolderButton",
+                                       self.tr("Choose export folder"),
+                                       self.tr("Pick the folder for the exported files."))
         row.addWidget(self.out_edit, 1)
         row.addWidget(self.choose_out_button)
         where_layout.addLayout(row)
         buttons = QHBoxLayout()
-        self.export_button = named(QPushButton("Export"), "exportButton", "Export the model",
-                                   "Write the chosen formats and check each one by loading it back.")
+        self.export_button = named(QPushButton(self.tr("Export")), "exportButton", self.tr("Export the model"),
+                                   self.tr("Write the chosen formats and check each one by loading it back."))
         self.export_button.setStyleSheet("font-weight: 600;")
-        self.open_folder_button = named(QPushButton("Open folder"), "openExportFolderButton", "Open export folder",
-                                        "Show the exported files in your file manager.")
-        self.report_button = named(QPushButton("Write lab report"), "reportButton", "Write the lab report",
-                                   "Write one web page with the dataset, augmentation, model, curves, confusion "
-                                   "matrix and most-wrong photos, and open it in your browser.")
-        for b in (self.export_button, self.open_folder_button, self.report_button):
+        self.open_folder_button = named(QPushButton(self.tr("Open folder")), "openExportFolderButton",
+                                        self.tr("Open export folder"),
+                                        self.tr("Show the exported files in your file manager."))
+        self.report_button = named(QPushButton(self.tr("Write lab report")), "reportButton",
+                                   self.tr("Write the lab report"),
+                                   self.tr("Write one web page with the dataset, augmentation, model, curves, "
+                                           "confusion matrix and most-wrong photos, and open it in your browser."))
+        self.open_report_button = named(QPushButton(self.tr("Open lab report")), "openReportButton",
+                                        self.tr("Open the lab report"),
+                                        self.tr("Open this run's lab report in your web browser again. It is there "
+                                                "once “Write lab report” has written it."))
+        for b in (self.export_button, self.open_folder_button, self.report_button, self.open_report_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        self.stack_in_presentation(buttons)  # four big buttons side by side are wider than a projector
         where_layout.addLayout(buttons)
         columns.addWidget(where, 2)
         self.layout_.addLayout(columns)
 
         status_row = QHBoxLayout()
-        self.progress = named(QProgressBar(), "exportProgress", "Export progress", "Formats written and checked.")
+        self.progress = named(QProgressBar(), "exportProgress", self.tr("Export progress"),
+                              self.tr("Formats written and checked."))
         self.progress.setMaximumWidth(260)
         self.progress.setVisible(False)
         self.status = styled_label("", "explain", "exportStatus")
@@ -113,10 +128,11 @@ class ExportPanel(StepPage):
         status_row.addWidget(self.status, 1)
         self.layout_.addLayout(status_row)
 
-        self.results = named(QTableWidget(0, 4), "exportResults", "Export check results",
-                             "Each exported file, and whether loading it back gave the same answers as the "
-                             "trained model.")
-        self.results.setHorizontalHeaderLabels(["Format", "File", "Check", "What the check found"])
+        self.results = named(QTableWidget(0, 4), "exportResults", self.tr("Export check results"),
+                             self.tr("Each exported file, and whether loading it back gave the same answers as the "
+                                     "trained model."))
+        self.results.setHorizontalHeaderLabels([self.tr("Format"), self.tr("File"), self.tr("Check"),
+                                                self.tr("What the check found")])
         self.results.verticalHeader().setVisible(False)
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results.setWordWrap(True)
@@ -134,6 +150,7 @@ class ExportPanel(StepPage):
         self.export_button.clicked.connect(self.export)
         self.open_folder_button.clicked.connect(self.open_folder)
         self.report_button.clicked.connect(self.write_report)
+        self.open_report_button.clicked.connect(self.open_report)
         follow(session.events.run, self._follow_run, self)
         follow(session.events.runs_folder, lambda *_: self.refresh_runs(), self)
         follow(session.events.finished_run, lambda finished, _old=None: finished and self._follow_run(finished.path),
@@ -159,6 +176,7 @@ class ExportPanel(StepPage):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh_runs()
+        self._update_buttons()  # a report or export folder made meanwhile (e.g. from the command line)
 
     def formats(self) -> list[str]:
         return [key for key, check in self.format_checks.items() if check.isChecked()]
@@ -171,11 +189,11 @@ class ExportPanel(StepPage):
         self.results.setRowCount(0)
         self.notes.setText("")
         if run is None:
-            self.status.setText("No training runs yet: train a model on the Train page first.")
+            self.status.setText(self.tr("No training runs yet: train a model on the Train page first."))
         elif not run.folder.has_model():
             self.status.setText(no_model_text(run))
         else:
-            self.status.setText("Choose the formats and press Export.")
+            self.status.setText(self.tr("Choose the formats and press Export."))
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -185,12 +203,18 @@ class ExportPanel(StepPage):
         self.export_button.setEnabled(ready and bool(self.formats()))
         self.report_button.setEnabled(ready)
         self.open_folder_button.setEnabled(bool(self.out_edit.text()) and Path(self.out_edit.text()).is_dir())
+        self.open_report_button.setEnabled(run is not None and self._report_path(run).is_file())
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose the export folder", self.out_edit.text())
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the export folder"), self.out_edit.text())
         if folder:
             self.out_edit.setText(folder)
             self._update_buttons()
+
+    def open_report(self) -> None:
+        run = self.current_run()
+        if run is not None and self._report_path(run).is_file():
+            self.open_url(QUrl.fromLocalFile(str(self._report_path(run))))
 
     def open_folder(self) -> None:
         if self.out_edit.text():
@@ -211,31 +235,35 @@ class ExportPanel(StepPage):
             return
         out = self.out_edit.text().strip()
         if not out:
-            self.status.setText("Choose a folder for the exported files first.")
+            self.status.setText(self.tr("Choose a folder for the exported files first."))
             return
         self.results.setRowCount(0)
         self.notes.setText("")
-        busy = "Loading the model…" if self.work.engine.warm else \
-            "Loading the model (TensorFlow starts the first time, a few seconds)…"
+        busy = self.tr("Loading the model…") if self.work.engine.warm else \
+            self.tr("Loading the model (TensorFlow starts the first time, a few seconds)…")
         self._start(ExportRequest(run.path, Path(out).expanduser(), tuple(self.formats())), busy, self._on_exported)
 
     def write_report(self) -> None:
         run = self.current_run()
         if run is None or self._busy():
             return
-        out = None if self.session.may_write(run.path) else self._own_folder(run) / RunFolder.REPORT
-        self._start(ReportRequest(run.path, out), "Writing the lab report…", self._on_report)
+        out = None if self.session.may_write(run.path) else self._report_path(run)
+        self._start(ReportRequest(run.path, out), self.tr("Writing the lab report…"), self._on_report)
 
     def _own_folder(self, run: RunInfo) -> Path:
         """Where this page writes for a run: the run folder, or for a run the app may not write
         into (outside the open project) a folder of its own."""
         return run.path if self.session.may_write(run.path) else user_data_dir() / "exports" / run.name
 
+    def _report_path(self, run: RunInfo) -> Path:
+        """Where this page writes (and finds) a run's lab report."""
+        return self._own_folder(run) / RunFolder.REPORT
+
     def _on_progress(self, event) -> None:
         if isinstance(event, Progress) and event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
-            self.status.setText(f"{event.words}…")
+            self.status.setText("{}…".format(event.words))  # the words come from core
 
     def _on_finished(self) -> None:
         self.progress.setVisible(False)
@@ -243,30 +271,31 @@ class ExportPanel(StepPage):
 
     def _on_exported(self, result) -> None:
         if result is None:
-            self.status.setText("Export stopped.")
+            self.status.setText(self.tr("Export stopped."))
             return
         self.result = result
         self.results.setRowCount(len(result.checks))
         for r, check in enumerate(result.checks):
-            mark = QTableWidgetItem("✔ passed" if check.ok else "✘ failed")
+            mark = QTableWidgetItem(self.tr("✔ passed") if check.ok else self.tr("✘ failed"))
             mark.setForeground(QBrush(QColor("#2b8a3e" if check.ok else "#c92a2a")))
-            size = f" ({check.size_bytes / 1e6:.1f} MB)" if check.size_bytes else ""
-            cells = [QTableWidgetItem(check.title), QTableWidgetItem(check.path.name + size), mark,
+            file = (self.tr("{file} ({size:.1f} MB)").format(file=check.path.name, size=check.size_bytes / 1e6)
+                    if check.size_bytes else check.path.name)
+            cells = [QTableWidgetItem(check.title), QTableWidgetItem(file), mark,
                      QTableWidgetItem(check.detail)]
             for c, item in enumerate(cells):
                 item.setToolTip(check.detail if c == 3 else str(check.path))
                 self.results.setItem(r, c, item)
         self.results.resizeRowsToContents()
         self.notes.setText(" ".join(result.notes))
-        verdict = "All checks passed." if result.ok else "Some checks failed; see the table."
-        self.status.setText(f"{result.summary()} {verdict}")
+        verdict = self.tr("All checks passed.") if result.ok else self.tr("Some checks failed; see the table.")
+        self.status.setText("{} {}".format(result.summary(), verdict))  # the summary comes from core
         self.exportFinished.emit(result)
 
     def _on_report(self, path) -> None:
         if path is None:
-            self.status.setText("The lab report was stopped.")
+            self.status.setText(self.tr("The lab report was stopped."))
             return
-        self.status.setText(f"Wrote the lab report: {path}")
+        self.status.setText(self.tr("Wrote the lab report: {path}").format(path=path))
         self.reportWritten.emit(path)
         self.open_url(QUrl.fromLocalFile(str(path)))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
     QFrame, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
@@ -24,52 +24,110 @@ from desktop_app.core.results.advice import (
     FINE_TUNE, GO_TO_AUGMENT, GO_TO_DATA, GO_TO_MODEL, HALVE_LEARNING_RATE, MORE_EPOCHS, TRAIN_LONGER, Advice,
     advise_run, more_epochs,
 )
-from desktop_app.core.runs import RunFolder, list_runs, new_run_dir, runs_dir
+from desktop_app.core.runs import RunFolder, RunInfo, list_runs, new_run_dir, runs_dir
 from desktop_app.core.session import (
     FIELD_SECTIONS, FINE_TUNING, QUICK_EXPERIMENT, FinishedRun, Session, TrainingConfig, fine_tune_learning_rate,
 )
-from desktop_app.core.train.plan import fast_mode_decision, plan_fine_tuning
-from desktop_app.ui.tasks import BUG, TRAINING_DIED, Engine
+from desktop_app.core.train.plan import epochs_left, fast_mode_decision, plan_fine_tuning
+from desktop_app.ui.tasks import BUG, TRAINING_DIED, Engine, engine_text
 from desktop_app.ui.widgets import class_map_dialog
 from desktop_app.ui.widgets.bindings import bind, follow
-from desktop_app.ui.widgets.run_chooser import relocated_dataset
-from desktop_app.ui.widgets.step_page import StepPage, named, set_role, styled_label
+from desktop_app.ui.widgets.run_chooser import (
+    another_dataset_text, of_another_dataset, relocated_dataset, run_label,
+)
+from desktop_app.ui.widgets.step_page import SettingsDrawer, StepPage, named, set_role, styled_label
 from desktop_app.ui.widgets.training_curves import TrainingCurves
 
 
-# The advice's button: its text and tooltip for each action.
+# The advice's button: its text and tooltip for each action (translated, and {epochs} filled in, where shown).
 ADVICE_BUTTONS = {
-    GO_TO_MODEL: ("Go to the Model page", "Choose the base and its ImageNet weights there."),
-    GO_TO_AUGMENT: ("Go to the Augment page", "Switch on augmentation there, then train a new run."),
-    GO_TO_DATA: ("Go to the Data page", "Add photos there, then train a new run."),
-    HALVE_LEARNING_RATE: ("Halve the learning rate", "Set the learning rate to half of this run's; then press Start."),
-    TRAIN_LONGER: (f"Train {MORE_EPOCHS} more epochs", "Continue this run where it ended, on the same timeline."),
-    FINE_TUNE: ("Fine-tune this run", "Unfreeze the top of the base and continue this run on the same timeline."),
+    GO_TO_MODEL: (QT_TRANSLATE_NOOP("TrainPanel", "Go to the Model page"),
+                  QT_TRANSLATE_NOOP("TrainPanel", "Choose the base and its ImageNet weights there.")),
+    GO_TO_AUGMENT: (QT_TRANSLATE_NOOP("TrainPanel", "Go to the Augment page"),
+                    QT_TRANSLATE_NOOP("TrainPanel", "Switch on augmentation there, then train a new run.")),
+    GO_TO_DATA: (QT_TRANSLATE_NOOP("TrainPanel", "Go to the Data page"),
+                 QT_TRANSLATE_NOOP("TrainPanel", "Add photos there, then train a new run.")),
+    HALVE_LEARNING_RATE: (QT_TRANSLATE_NOOP("TrainPanel", "Halve the learning rate"),
+                          QT_TRANSLATE_NOOP("TrainPanel", "Set the learning rate to half of this run's; then press "
+                                                          "Start.")),
+    TRAIN_LONGER: (QT_TRANSLATE_NOOP("TrainPanel", "Train {epochs} more epochs"),
+                   QT_TRANSLATE_NOOP("TrainPanel", "Continue this run where it ended, on the same timeline.")),
+    FINE_TUNE: (QT_TRANSLATE_NOOP("TrainPanel", "Fine-tune this run"),
+                QT_TRANSLATE_NOOP("TrainPanel", "Unfreeze the top of the base and continue this run on the same "
+                                                "timeline.")),
 }
 # Steps are named as in the sidebar: the main window goes there (pages don't know each other).
 ADVICE_STEPS = {GO_TO_MODEL: "Model", GO_TO_AUGMENT: "Augment", GO_TO_DATA: "Data"}
+RESUME_TIP = QT_TRANSLATE_NOOP("TrainPanel", "Continue the last stopped run where it left off.")
+FINE_TUNE_TIP = QT_TRANSLATE_NOOP(
+    "TrainPanel", "Unfreeze the top of the base and continue this run on the same timeline, with the Fine-tuning "
+                  "settings on the left: its epochs, layers to unfreeze and learning rate.")
 
 
 def format_seconds(seconds: float) -> str:
     seconds = max(0, round(seconds))
     if seconds < 60:
-        return f"{seconds} s"
+        return QCoreApplication.translate("TrainPanel", "{seconds} s").format(seconds=seconds)
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
+        return QCoreApplication.translate("TrainPanel", "{minutes} min {seconds:02d} s").format(
+            minutes=minutes, seconds=seconds)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return QCoreApplication.translate("TrainPanel", "{hours} h {minutes:02d} min").format(
+        hours=hours, minutes=minutes)
+
+
+ESTIMATING = QT_TRANSLATE_NOOP("TrainPanel", "Time left: estimating… (known once the first batches are timed)")
+
+
+def time_left_words(seconds_left: float, seconds_per_epoch: float | None = None) -> str:
+    """The time estimate in words; under a second is said so, never "0 s"."""
+    # Whole sentences for each case, so a translation need not glue pieces together.
+    left = format_seconds(seconds_left)
+    if not seconds_per_epoch:
+        return (QCoreApplication.translate("TrainPanel", "Almost done") if seconds_left < 1 else
+                QCoreApplication.translate("TrainPanel", "About {left} left").format(left=left))
+    per = format_seconds(seconds_per_epoch)
+    if seconds_per_epoch < 1:
+        text = (QCoreApplication.translate("TrainPanel", "Under a second per epoch, almost done") if seconds_left < 1
+                else QCoreApplication.translate("TrainPanel", "Under a second per epoch, about {left} left"))
+    else:
+        text = (QCoreApplication.translate("TrainPanel", "About {per} per epoch, almost done") if seconds_left < 1
+                else QCoreApplication.translate("TrainPanel", "About {per} per epoch, about {left} left"))
+    return text.format(per=per, left=left)
+
+
+def finished_run_text(run_dir: Path, shown: bool = True) -> str:
+    """Why Resume has nothing to do for ``run_dir`` (``shown``: the run on the page); "" when it
+    has epochs left (or cannot tell: the resume itself then says what is wrong)."""
+    try:
+        if epochs_left(run_dir):
+            return ""
+        total = RunFolder(run_dir).read_config().training.total_epochs
+    except UserError:
+        return ""
+    if shown:
+        text = QCoreApplication.translate(
+            "TrainPanel", "This run already finished all {total} of its epochs, so there is nothing to resume. Press "
+                          "Fine-tune to train it further, or Start for a new run.")
+    else:
+        text = QCoreApplication.translate(
+            "TrainPanel", "{run} already finished all {total} of its epochs, so there is nothing to resume. Press "
+                          "Fine-tune to train it further, or Start for a new run.")
+    return text.format(run=Path(run_dir).name, total=total)
 
 
 def quick_words() -> str:
     q = QUICK_EXPERIMENT
-    return (f"Try ideas fast: {q['subset_percent']:g} % of the training photos, {q['epochs']} epochs, "
-            f"learning rate {q['learning_rate']:g}, "
-            "fast mode; checked on all the validation photos.")
+    return QCoreApplication.translate(
+        "TrainPanel", "Try ideas fast: {percent:g} % of the training photos, {epochs} epochs, learning rate "
+                      "{rate:g}, fast mode; checked on all the validation photos.",
+    ).format(percent=q["subset_percent"], epochs=q["epochs"], rate=q["learning_rate"])
 
 
 def fine_tune_label(detail: str, learning_rate: float) -> str:
-    return f"fine-tuning\n{detail}\nlearning rate {learning_rate:g}"
+    return QCoreApplication.translate("TrainPanel", "fine-tuning\n{detail}\nlearning rate {rate:g}").format(
+        detail=detail, rate=learning_rate)
 
 
 class TrainingRun(QObject):
@@ -95,7 +153,7 @@ class TrainingRun(QObject):
             if message.error is not None:
                 self.refused.emit(message.error)
         elif isinstance(message, Crashed):
-            self.failed.emit(BUG)
+            self.failed.emit(engine_text(BUG))
         self.running = False
         self.engine.close(wait=False)  # the process has nothing left to do; it ends on its own
         self.finished.emit()
@@ -114,9 +172,11 @@ class TrainPanel(StepPage):
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(
-            "4. Train: teach the head, then fine-tune",
-            "Training shows the model your photos again and again and nudges its numbers to make fewer "
-            "mistakes. Watch the validation curves: they show how well it does on photos it does not learn from.",
+            QCoreApplication.translate("TrainPanel", "4. Train: teach the head, then fine-tune"),
+            QCoreApplication.translate(
+                "TrainPanel", "Training shows the model your photos again and again and nudges its numbers to make "
+                              "fewer mistakes. Watch the validation curves: they show how well it does on photos it "
+                              "does not learn from."),
             parent,
         )
         self.session = session
@@ -124,6 +184,8 @@ class TrainPanel(StepPage):
         self.phase_epochs: tuple[int, int] = (0, 0)
         self._retry: tuple | None = None  # the last resume, to go on with once classes are matched
         self._cut_epoch: int | None = None
+        self._timed = False  # whether this job has timed enough work for a time estimate
+        self._new_run: Path | None = None  # a new run being started: the session's run once it saves an epoch
         self.advice: Advice | None = None
         self._advice_run: Path | None = None
 
@@ -133,7 +195,7 @@ class TrainPanel(StepPage):
         controls.addWidget(self._fine_tune_box())
         self.mode_label = styled_label("", "explain", "modeLabel")
         controls.addWidget(self.mode_label)
-        controls.addLayout(self._buttons())
+        buttons = self._buttons()  # below the settings, outside their scroll area: always in view
         controls.addStretch(1)
         left = QWidget()
         left.setLayout(controls)
@@ -150,7 +212,9 @@ class TrainPanel(StepPage):
         right.addLayout(self._checkpoint_area())
 
         columns = QHBoxLayout()
-        columns.addWidget(scroll)
+        # Presentation mode folds the settings into a narrow column: the curves get the width.
+        self.settings_drawer = SettingsDrawer(scroll, buttons)
+        columns.addWidget(self.settings_drawer)
         columns.addLayout(right, 1)
         self.layout_.addLayout(columns, 1)
         for signal in (session.events.index, session.events.augmentation, session.events.training):
@@ -158,42 +222,48 @@ class TrainPanel(StepPage):
         follow(session.events.training, self._update_fine_tune_lr, self)
         follow(session.events.run, self._run_changed, self)
         follow(session.events.runs_folder, self.refresh_runs, self)
+        # Another dataset on the Data page: the run shown may now be of another dataset.
+        follow(session.events.index, lambda *_: self._run_changed(self.session.run), self)
         self.update_mode()
         self._run_changed(session.run)
 
     # ----- building the page -----
     def _settings_box(self) -> QGroupBox:
-        box = QGroupBox("Settings")
+        box = QGroupBox(self.tr("Settings"))
         form = QFormLayout(box)
-        self.epochs = named(QSpinBox(minimum=1, maximum=1000, value=5), "epochsSpin", "Epochs",
-                             "An epoch is one pass over all the training photos. More epochs: more learning, "
-                             "but too many and the model memorises the photos instead of learning the classes.")
-        self.batch_size = named(QSpinBox(minimum=1, maximum=1024, value=32), "batchSizeSpin", "Batch size",
-                                 "How many photos the model looks at before each small correction. Smaller "
-                                 "batches need less memory; larger ones are steadier.")
+        self.epochs = named(QSpinBox(minimum=1, maximum=1000, value=5), "epochsSpin", self.tr("Epochs"),
+                             self.tr("An epoch is one pass over all the training photos. More epochs: more "
+                                     "learning, but too many and the model memorises the photos instead of learning "
+                                     "the classes."))
+        self.batch_size = named(QSpinBox(minimum=1, maximum=1024, value=32), "batchSizeSpin", self.tr("Batch size"),
+                                 self.tr("How many photos the model looks at before each small correction. Smaller "
+                                         "batches need less memory; larger ones are steadier."))
         self.learning_rate = named(QDoubleSpinBox(decimals=5, minimum=0.00001, maximum=1.0, value=0.001,
-                                                   singleStep=0.0005), "learningRateSpin", "Learning rate",
-                                    "How big each correction is. Too big and learning jumps around; too small "
-                                    "and it crawls. 0.001 is a good start with Adam.")
-        self.optimizer = named(QComboBox(), "optimizerCombo", "Optimizer",
-                                "The method that turns mistakes into corrections. Adam adapts its steps by "
-                                "itself and is the usual choice.")
-        for label, key in (("Adam (recommended)", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop")):
+                                                   singleStep=0.0005), "learningRateSpin", self.tr("Learning rate"),
+                                    self.tr("How big each correction is. Too big and learning jumps around; too "
+                                            "small and it crawls. 0.001 is a good start with Adam."))
+        self.optimizer = named(QComboBox(), "optimizerCombo", self.tr("Optimizer"),
+                                self.tr("The method that turns mistakes into corrections. Adam adapts its steps by "
+                                        "itself and is the usual choice."))
+        # SGD and RMSprop are names, the same in every language.
+        for label, key in ((self.tr("Adam (recommended)"), "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop")):
             self.optimizer.addItem(label, key)
         self.label_smoothing = named(QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.5, singleStep=0.05),
-                                     "labelSmoothingSpin", "Label smoothing",
-                                     "Tells the model that photos are not 100 % one class: a little of each "
-                                     "label goes to the other classes. 0.1 can help with messy photos; 0 is off.")
-        self.fast = named(QCheckBox("Use fast mode when it applies"), "fastCheck", "Fast mode",
-                           "While the base is frozen, it looks at each photo once (with augmentation on, at a "
-                           "few changed versions of it) and only the head trains: much faster, same kind of result.")
-        self.quick_button = named(QPushButton("Quick experiment"), "quickExperimentButton", "Quick experiment",
-                                   quick_words())
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Learning rate", self.learning_rate)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Label smoothing", self.label_smoothing)
+                                     "labelSmoothingSpin", self.tr("Label smoothing"),
+                                     self.tr("Tells the model that photos are not 100 % one class: a little of each "
+                                             "label goes to the other classes. 0.1 can help with messy photos; 0 is "
+                                             "off."))
+        self.fast = named(QCheckBox(self.tr("Use fast mode when it applies")), "fastCheck", self.tr("Fast mode"),
+                           self.tr("While the base is frozen, it looks at each photo once (with augmentation on, at "
+                                   "a few changed versions of it) and only the head trains: much faster, same kind "
+                                   "of result."))
+        self.quick_button = named(QPushButton(self.tr("Quick experiment")), "quickExperimentButton",
+                                   self.tr("Quick experiment"), quick_words())
+        form.addRow(self.tr("Epochs"), self.epochs)
+        form.addRow(self.tr("Batch size"), self.batch_size)
+        form.addRow(self.tr("Learning rate"), self.learning_rate)
+        form.addRow(self.tr("Optimizer"), self.optimizer)
+        form.addRow(self.tr("Label smoothing"), self.label_smoothing)
         form.addRow(self.fast)
         form.addRow(self.quick_button)
         self.quick_button.clicked.connect(self.quick_experiment)
@@ -206,28 +276,36 @@ class TrainPanel(StepPage):
         return box
 
     def _fine_tune_box(self) -> QGroupBox:
-        box = named(QGroupBox("Then fine-tune"), "fineTuneGroup", "Fine-tune after training",
-                     "Fine-tuning unfreezes the top layers of the pretrained base so they adapt a little to "
-                     "your photos, at a 10 times lower learning rate.")
-        box.setCheckable(True)
+        # Not a checkable group: that would grey out the settings the Fine-tune button uses.
+        box = QGroupBox(self.tr("Fine-tuning"))
+        box.setToolTip(self.tr("Fine-tuning unfreezes the top layers of the pretrained base so they adapt a little "
+                               "to your photos, at a 10 times lower learning rate."))
         form = QFormLayout(box)
+        self.fine_tune_box = named(QCheckBox(self.tr("Fine-tune right after training")), "fineTuneCheck",
+                                   self.tr("Fine-tune after training"),
+                                   self.tr("Ticked: Start trains the head, then fine-tunes in the same run with the "
+                                           "settings below."))
         self.fine_tune_epochs = named(QSpinBox(minimum=1, maximum=1000, value=5), "fineTuneEpochsSpin",
-                                       "Fine-tuning epochs", "Extra epochs with the top of the base unfrozen.")
-        self.unfreeze = named(QSpinBox(minimum=1, maximum=1000, value=10), "unfreezeSpin", "Layers to unfreeze",
-                               "How many layers at the top of the base may change. Batch-normalisation layers "
-                               "stay frozen: their statistics come from millions of ImageNet photos.")
+                                       self.tr("Fine-tuning epochs"),
+                                       self.tr("Extra epochs with the top of the base unfrozen."))
+        self.unfreeze = named(QSpinBox(minimum=1, maximum=1000, value=10), "unfreezeSpin",
+                               self.tr("Layers to unfreeze"),
+                               self.tr("How many layers at the top of the base may change. Batch-normalisation "
+                                       "layers stay frozen: their statistics come from millions of ImageNet photos."))
         self.fine_tune_lr = named(QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1.0, singleStep=0.00005),
-                                   "fineTuneLrSpin", "Fine-tuning learning rate",
-                                   "Smaller steps, so the pretrained layers change only a little. "
-                                   "Automatic: the learning rate divided by 10.")
-        self.fine_tune_lr.setSpecialValueText("automatic")
+                                   "fineTuneLrSpin", self.tr("Fine-tuning learning rate"),
+                                   self.tr("Smaller steps, so the pretrained layers change only a little. Automatic: "
+                                           "the learning rate divided by 10."))
+        self.fine_tune_lr.setSpecialValueText(self.tr("automatic"))
         self.auto_lr_note = styled_label("", "explain")
-        form.addRow("Epochs", self.fine_tune_epochs)
-        form.addRow("Unfreeze top layers", self.unfreeze)
-        form.addRow("Learning rate", self.fine_tune_lr)
+        form.addRow(self.fine_tune_box)
+        form.addRow(self.tr("Epochs"), self.fine_tune_epochs)
+        form.addRow(self.tr("Unfreeze top layers"), self.unfreeze)
+        form.addRow(self.tr("Learning rate"), self.fine_tune_lr)
         form.addRow(self.auto_lr_note)
-        self.fine_tune_box = box
-        bind(box, self.session, "training.fine_tune")
+        form.addRow(styled_label(self.tr("The Fine-tune button uses these settings too, ticked or not."), "explain",
+                                 "fineTuneNote"))
+        bind(self.fine_tune_box, self.session, "training.fine_tune")
         bind(self.fine_tune_epochs, self.session, "training.fine_tune_epochs")
         bind(self.unfreeze, self.session, "training.unfreeze_layers")
         bind(self.fine_tune_lr, self.session, "training.fine_tune_learning_rate", lambda lr: lr or 0.0,
@@ -237,14 +315,15 @@ class TrainPanel(StepPage):
 
     def _buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.start_button = named(QPushButton("Start"), "startButton", "Start training",
-                                   "Train a new run with these settings.")
-        self.stop_button = named(QPushButton("Stop"), "stopButton", "Stop training",
-                                  "Stop after the current batch; the checkpoints are kept and you can resume.")
-        self.resume_button = named(QPushButton("Resume"), "resumeButton", "Resume the run",
-                                    "Continue the last stopped run where it left off.")
-        self.fine_tune_button = named(QPushButton("Fine-tune"), "fineTuneButton", "Fine-tune this run",
-                                       "Unfreeze the top of the base and continue this run on the same timeline.")
+        self.start_button = named(QPushButton(self.tr("Start")), "startButton", self.tr("Start training"),
+                                   self.tr("Train a new run with these settings."))
+        self.stop_button = named(QPushButton(self.tr("Stop")), "stopButton", self.tr("Stop training"),
+                                  self.tr("Stop after the current batch; the checkpoints are kept and you can "
+                                          "resume."))
+        self.resume_button = named(QPushButton(self.tr("Resume")), "resumeButton", self.tr("Resume the run"),
+                                   self.tr(RESUME_TIP))
+        self.fine_tune_button = named(QPushButton(self.tr("Fine-tune")), "fineTuneButton",
+                                      self.tr("Fine-tune this run"), self.tr(FINE_TUNE_TIP))
         self.start_button.setStyleSheet("font-weight: 600;")
         for button in (self.start_button, self.stop_button, self.resume_button, self.fine_tune_button):
             row.addWidget(button)
@@ -256,16 +335,28 @@ class TrainPanel(StepPage):
 
     def _progress_area(self) -> QVBoxLayout:
         area = QVBoxLayout()
-        self.epoch_bar = named(QProgressBar(), "epochProgress", "Epochs done", "Epochs done in this run.")
-        self.batch_bar = named(QProgressBar(), "batchProgress", "Progress in this epoch",
-                                "Batches done in the current epoch.")
+        self.epoch_bar = named(QProgressBar(), "epochProgress", self.tr("Whole run"),
+                               self.tr("Epochs done in this run."))
+        self.batch_bar = named(QProgressBar(), "batchProgress", self.tr("This epoch"),
+                               self.tr("Batches done in the current epoch."))
         bars = QHBoxLayout()
+        bars.setSpacing(16)
+        self.bar_words: dict[QProgressBar, QLabel] = {}
         for bar in (self.epoch_bar, self.batch_bar):
-            bar.setFormat("")
-            bar.setValue(0)
-            bars.addWidget(bar)
+            # A thin bar under its words: it cannot be taken for a box to type in.
+            bar.setTextVisible(False)
+            bar.setFixedHeight(10)
+            words = QLabel(objectName=f"{bar.objectName()}Words")
+            words.setBuddy(bar)
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(words)
+            column.addWidget(bar)
+            bars.addLayout(column, 1)
+            self.bar_words[bar] = words
+        self._reset_progress(started=False)
         self.time_label = styled_label("", "explain", "timeLeftLabel")
-        self.status = styled_label("Press Start to train.", "summary", "trainStatus")
+        self.status = styled_label(self.tr("Press Start to train."), "summary", "trainStatus")
         self.status.setStyleSheet("font-weight: 600; font-size: 13pt;")
         area.addWidget(self.status)
         area.addLayout(self._advice_row())
@@ -273,11 +364,27 @@ class TrainPanel(StepPage):
         area.addWidget(self.time_label)
         return area
 
+    def _reset_progress(self, started: bool) -> None:
+        """Both bars empty, saying "starting…" or "not started": nothing of an earlier job stays on them."""
+        words = self.tr("starting…") if started else self.tr("not started")
+        for bar in (self.epoch_bar, self.batch_bar):
+            self._show_progress(bar, 0, 1, words)
+            bar.setEnabled(started)
+
+    def _show_progress(self, bar: QProgressBar, done: int, total: int, words: str, title: str = "") -> None:
+        """A bar at ``done`` of ``total`` (0: busy, amount unknown), its words above it."""
+        bar.setRange(0, total)
+        bar.setValue(done)
+        bar.setAccessibleDescription(words)
+        self.bar_words[bar].setText(self.tr("{title}: {words}").format(title=title or bar.accessibleName(),
+                                                                      words=words))
+
     def _advice_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.advice_label = styled_label("", "advice", "adviceLabel")
-        self.advice_label.setAccessibleName("Advice for the next try")
-        self.advice_button = named(QPushButton(), "adviceButton", "Follow the advice", "Do what the advice says.")
+        self.advice_label.setAccessibleName(self.tr("Advice for the next try"))
+        self.advice_button = named(QPushButton(), "adviceButton", self.tr("Follow the advice"),
+                                   self.tr("Do what the advice says."))
         self.advice_button.clicked.connect(self.follow_advice)
         row.addWidget(self.advice_label, 1)
         row.addWidget(self.advice_button, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -286,10 +393,10 @@ class TrainPanel(StepPage):
 
     def _checkpoint_area(self) -> QVBoxLayout:
         area = QVBoxLayout()
-        self.checkpoints = named(QTableWidget(0, 5), "checkpointTable", "Checkpoints",
-                                 "Saved copies of the model. 'best' has the highest validation accuracy.")
+        self.checkpoints = named(QTableWidget(0, 5), "checkpointTable", self.tr("Checkpoints"),
+                                 self.tr("Saved copies of the model. 'best' has the highest validation accuracy."))
         self.checkpoints.setHorizontalHeaderLabels(
-            ["Checkpoint", "Epoch", "Val. accuracy", "Val. loss", "Saved"])
+            [self.tr("Checkpoint"), self.tr("Epoch"), self.tr("Val. accuracy"), self.tr("Val. loss"), self.tr("Saved")])
         self.checkpoints.verticalHeader().hide()
         self.checkpoints.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.checkpoints.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -300,17 +407,19 @@ class TrainPanel(StepPage):
         self.checkpoints.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.checkpoints.setFixedHeight(104)
         row = QHBoxLayout()
-        self.restore_button = named(QPushButton("Restore"), "restoreButton", "Restore checkpoint",
-                                    "Use the selected checkpoint as this run's model for evaluation and export.")
-        self.compare = named(QComboBox(), "compareCombo", "Compare with an earlier run",
-                             "Draw an earlier run's validation curves, dashed, for comparison.")
+        self.restore_button = named(QPushButton(self.tr("Restore")), "restoreButton", self.tr("Restore checkpoint"),
+                                    self.tr("Use the selected checkpoint as this run's model for evaluation and "
+                                            "export."))
+        self.compare = named(QComboBox(), "compareCombo", self.tr("Compare with an earlier run"),
+                             self.tr("Draw an earlier run's validation curves, dashed, for comparison."))
         self.compare.setMinimumContentsLength(18)
         row.addWidget(self.restore_button)
         row.addStretch(1)
-        row.addWidget(QLabel("Compare with an earlier run:"))
+        row.addWidget(QLabel(self.tr("Compare with an earlier run:")))
         row.addWidget(self.compare, 2)
         area.addWidget(self.checkpoints)
         area.addLayout(row)
+        self.fold_in_presentation(self.checkpoints, self.restore_button)  # the curves need the height
         self.restore_button.clicked.connect(self.restore_selected)
         self.compare.currentIndexChanged.connect(self._overlay_selected)
         self.refresh_runs()
@@ -319,7 +428,8 @@ class TrainPanel(StepPage):
     # ----- settings -----
     def _update_fine_tune_lr(self, *_args) -> None:
         auto = fine_tune_learning_rate(self.session.training.learning_rate)
-        self.auto_lr_note.setText(f"Automatic fine-tuning rate: {auto:g} (learning rate ÷ 10)")
+        self.auto_lr_note.setText(self.tr("Automatic fine-tuning rate: {rate:g} (learning rate ÷ 10)").format(
+            rate=auto))
 
     def quick_experiment(self) -> None:
         for name, value in QUICK_EXPERIMENT.items():
@@ -329,11 +439,12 @@ class TrainPanel(StepPage):
         """The run the session asks for; a UserError says what is missing."""
         index = self.session.index
         if index is None:
-            raise UserError("Choose a dataset on the Data page first (or wait until its photos are checked).")
+            raise UserError(self.tr("Choose a dataset on the Data page first (or wait until its photos are "
+                                    "checked)."))
         problem = index.usability_problem()
         if problem:
             raise UserError(problem)
-        out = out or new_run_dir(self.session.model.backbone, self.session.runs_folder)
+        out = out or new_run_dir(self.session.model.backbone, self.session.runs_folder, index.root)
         return self.session.training_config(index.root, out)
 
     def update_mode(self, *_args) -> None:
@@ -361,28 +472,50 @@ class TrainPanel(StepPage):
         self.curves.clear()
         self.checkpoints.setRowCount(0)
         self.phase_epochs = (0, config.training.total_epochs)
-        self._launch(TrainRequest(config=config), Path(config.out), f"Starting a new run in {config.out}…")
+        self._launch(TrainRequest(config=config), Path(config.out),
+                     self.tr("Starting a new run in {folder}…").format(folder=config.out))
 
     def resume(self) -> None:
-        run = self.run_dir or next((r.path for r in list_runs(self.session.runs_folder) if r.history), None)
+        index = self.session.index
+        run = self.run_dir or next((r.path for r in list_runs(self.session.runs_folder)
+                                    if r.history and not of_another_dataset(r, index)), None)
         if run is None:
-            self._show_status("There is no run to resume yet.", error=True)
+            self._show_status(self.tr("There is no run to resume yet."), error=True)
             return
-        self._continue(run, {}, "Resuming…")
+        finished = finished_run_text(run, shown=run == self.run_dir)
+        if finished:
+            self._show_status(finished)
+            return
+        self._continue(run, {}, self.tr("Resuming…"))
+
+    def _other_dataset_run(self, run_dir: Path | None) -> RunInfo | None:
+        """The run, when it was trained on another dataset than the one on the Data page."""
+        info = RunFolder(run_dir).info() if run_dir is not None else None
+        return info if info is not None and of_another_dataset(info, self.session.index) else None
+
+    def _may_continue(self, run_dir: Path, action: str) -> bool:
+        """Whether the app may train ``run_dir`` further: a run of the open project and of the
+        dataset on the Data page; otherwise the status says why not."""
+        if not self._writable(run_dir):
+            return False
+        other = self._other_dataset_run(run_dir)
+        if other is not None:
+            self._show_status(another_dataset_text(other, action), error=True)
+        return other is None
 
     def _writable(self, run_dir: Path) -> bool:
         if self.session.may_write(run_dir):
             return True
-        self._show_status(f"{Path(run_dir).name} lies outside the open project, so the app does not change it. "
-                          "Save the project under another name (it then holds a copy) to train it further.",
-                          error=True)
+        self._show_status(self.tr("{run} lies outside the open project, so the app does not change it. Save the "
+                                  "project under another name (it then holds a copy) to train it further.").format(
+                              run=Path(run_dir).name), error=True)
         return False
 
     def fine_tune(self) -> None:
         if self.run_dir is None:
-            self._show_status("Train a run first, then fine-tune it.", error=True)
+            self._show_status(self.tr("Train a run first, then fine-tune it."), error=True)
             return
-        if not self._writable(self.run_dir):
+        if not self._may_continue(self.run_dir, self.tr("fine-tune it")):
             return
         training = self.session.training
         try:
@@ -391,26 +524,38 @@ class TrainPanel(StepPage):
         except UserError as e:
             self._show_status(str(e), error=True)
             return
-        self._continue(self.run_dir, changes, f"Fine-tuning the top {training.unfreeze_layers} layers…")
+        self._continue(self.run_dir, changes, self.tr(
+            "Fine-tuning the top {layers} layers for {epochs} more epochs at learning rate {rate:g} (the "
+            "Fine-tuning settings)…").format(layers=training.unfreeze_layers, epochs=training.fine_tune_epochs,
+                                             rate=training.fine_tune_lr))
 
     def _run_changed(self, run_dir: Path | None, _old=None) -> None:
         """Show a run's curves and checkpoints (one chosen, or a project opened); None clears."""
         if self.is_training():
             return
-        self.curves.clear()
-        self.checkpoints.setRowCount(0)
+        self._show_run(run_dir)
         self.show_advice(None)  # it was about another run
-        if run_dir is not None:
-            self.curves.set_history(RunFolder(run_dir).read_history())
-            self._fill_checkpoints()
-            self._show_status(f"Last run: {Path(run_dir).name}. Press Start for a new one, or Fine-tune it.")
+        other = self._other_dataset_run(run_dir)
+        if other is not None:
+            self._show_status(another_dataset_text(other, self.tr("fine-tune or resume it")))
+        elif run_dir is not None:
+            self._show_status(self.tr("Last run: {run}. Press Start for a new one, or Fine-tune it.").format(
+                run=Path(run_dir).name))
         else:
-            self._show_status("Press Start to train.")
+            self._show_status(self.tr("Press Start to train."))
         self.refresh_runs()
         self._set_running(False)
 
+    def _show_run(self, run_dir: Path | None) -> None:
+        """A run's curves and checkpoints; None clears them."""
+        self.curves.clear()
+        self.checkpoints.setRowCount(0)
+        if run_dir is not None:
+            self.curves.set_history(RunFolder(run_dir).read_history())
+            self._fill_checkpoints()
+
     def _continue(self, run_dir: Path, changes: dict, text: str) -> None:
-        if not self._writable(run_dir):
+        if not self._may_continue(run_dir, self.tr("train it further")):
             return
         run = RunFolder(run_dir)
         info = run.info()
@@ -438,18 +583,36 @@ class TrainPanel(StepPage):
         self.training.refused.connect(self._on_refused)
         self._cut_epoch = None
         self.training.finished.connect(lambda: self._set_running(False))
-        self.session.run = run_dir
+        self.training.finished.connect(self._training_ended)
+        if request.resume is not None:
+            self.session.run = run_dir
+        elif not Path(run_dir).exists():  # the session's run once it saves an epoch: a failed start changes nothing
+            self._new_run = Path(run_dir)
         self._show_status(text)
-        self.epoch_bar.setValue(0)
-        self.batch_bar.setValue(0)
-        self.time_label.setText("")
+        self._reset_progress(started=True)  # not the last job's "4 of 4 epochs done"
+        self._timed = False
+        self.time_label.setText(self.tr(ESTIMATING))
         self.show_advice(None)
         self._set_running(True)
+
+    def _became_run(self) -> None:
+        """The new run has saved an epoch (or finished): it is the session's run from now on."""
+        if self._new_run is not None:
+            self.session.run, self._new_run = self._new_run, None
+
+    def _training_ended(self) -> None:
+        """A new run that never saved an epoch failed to start: its folder goes, and the run
+        shown before comes back (the failure's sentence stays)."""
+        failed, self._new_run = self._new_run, None
+        if failed is not None:
+            RunFolder(failed).discard_unstarted()  # the training process may have died before it could
+            self._show_run(self.session.run)
+            self.refresh_runs()
 
     def stop(self) -> None:
         if self.is_training():
             self.training.stop()
-            self._show_status("Stopping after this batch…")
+            self._show_status(self.tr("Stopping after this batch…"))
 
     def stop_background_work(self, msecs: int) -> None:
         """The window is closing: a run still going stops (its checkpoints are intact)."""
@@ -458,7 +621,7 @@ class TrainPanel(StepPage):
     def restore_selected(self) -> None:
         row = self.checkpoints.currentRow()
         if row < 0 or self.run_dir is None:
-            self._show_status("Choose a checkpoint in the list first.", error=True)
+            self._show_status(self.tr("Choose a checkpoint in the list first."), error=True)
             return
         kind = self.checkpoints.item(row, 0).data(Qt.ItemDataRole.UserRole)
         if not self._writable(self.run_dir):
@@ -466,48 +629,57 @@ class TrainPanel(StepPage):
         try:
             RunFolder(self.run_dir).restore_checkpoint(kind)
         except OSError as e:
-            self._show_status(f"Could not restore the checkpoint: {e.strerror or e}.", error=True)
+            self._show_status(self.tr("Could not restore the checkpoint: {reason}.").format(reason=e.strerror or e),
+                              error=True)
             return
         except UserError as e:
             self._show_status(str(e), error=True)
             return
-        self._show_status(f"The {kind} checkpoint is now this run's model.")
+        self._show_status(self.tr("The {kind} checkpoint is now this run's model.").format(kind=kind))
 
     # ----- events from the training process (GUI thread) -----
     def on_event(self, event) -> None:
         if isinstance(event, BatchEnd):
-            self.batch_bar.setMaximum(event.batches or 0)
-            self.batch_bar.setValue(event.batch)
-            self.batch_bar.setFormat(f"Batch {event.batch} of {event.batches}" if event.batches else "")
+            words = (self.tr("batch {batch} of {batches}") if event.batches else self.tr("batch {batch}")).format(
+                batch=event.batch, batches=event.batches)
+            self._show_progress(self.batch_bar, event.batch, event.batches or 0, words)
             self.curves.add_batch(event.epoch, event.batch, event.batches, event.metrics.get("loss"))
-            if event.seconds_left is not None:
-                self.time_label.setText(f"About {format_seconds(event.seconds_left)} left")
+            if event.seconds_left is not None:  # only once a few batches were timed
+                self._timed = True
+                self.time_label.setText(time_left_words(event.seconds_left))
         elif isinstance(event, EpochEnd):
             self.curves.add_epoch(event.epoch, event.metrics)
-            self.epoch_bar.setMaximum(event.last_epoch)
-            self.epoch_bar.setValue(event.epoch)
-            self.epoch_bar.setFormat(f"Epoch {event.epoch} of {event.last_epoch}")
+            self._timed = True
+            self._show_epochs_done(event.epoch, event.last_epoch)
             acc = event.metrics.get("val_accuracy")
             if acc is not None:
-                self._show_status(f"Epoch {event.epoch}: {acc:.0%} of the validation photos right")
+                self._show_status(self.tr("Epoch {epoch}: {accuracy:.0%} of the validation photos right").format(
+                    epoch=event.epoch, accuracy=acc))
         elif isinstance(event, PhaseStarted):
-            self.epoch_bar.setMaximum(event.last_epoch)
+            self._show_epochs_done(event.first_epoch - 1, event.last_epoch)
+            # A new phase goes at its own speed (fine-tuning is slower): time it afresh. This also
+            # passes over the guess made before the first epoch from a few forward passes.
+            self._timed = False
+            self.time_label.setText(self.tr(ESTIMATING))
             if event.phase == FINE_TUNING and not event.continues:
                 self.curves.mark_phase(event.first_epoch - 1, fine_tune_label(event.detail, event.learning_rate))
-            what = ("Fine-tuning the top of the base" if event.phase == FINE_TUNING
-                    else "Training the new head (the base stays frozen)")
-            self._show_status(f"{what}: epochs {event.first_epoch} to {event.last_epoch}, "
-                              f"{event.trainable_params:,} weights learning")
+            text = (self.tr("Fine-tuning the top of the base: epochs {first} to {last}, {weights:,} weights "
+                            "learning") if event.phase == FINE_TUNING else
+                    self.tr("Training the new head (the base stays frozen): epochs {first} to {last}, {weights:,} "
+                            "weights learning"))
+            self._show_status(text.format(first=event.first_epoch, last=event.last_epoch,
+                                          weights=event.trainable_params))
         elif isinstance(event, Estimate):
-            left = f"about {format_seconds(event.seconds_left)} left"
-            if event.seconds_per_epoch:
-                left = f"About {format_seconds(event.seconds_per_epoch)} per epoch, {left}"
-            self.time_label.setText(left[0].upper() + left[1:])
+            if self._timed:
+                self.time_label.setText(time_left_words(event.seconds_left, event.seconds_per_epoch))
         elif isinstance(event, Progress):
-            self.batch_bar.setMaximum(event.total)
-            self.batch_bar.setValue(event.done)
-            self.batch_bar.setFormat(f"{event.words}: {event.done} of {event.total}")
+            self._timed = True  # the estimate that follows comes from timing these photos
+            self._show_progress(self.batch_bar, event.done, event.total,
+                                self.tr("{what}, {done} of {total}").format(what=event.words.lower(), done=event.done,
+                                                                            total=event.total),
+                                title=self.tr("Getting ready"))
         elif isinstance(event, CheckpointSaved):
+            self._became_run()
             self._fill_checkpoints()
         elif isinstance(event, Message):
             self._show_status(event.text)
@@ -515,21 +687,28 @@ class TrainPanel(StepPage):
             self._cut_epoch = event.epoch
         elif isinstance(event, Finished):
             best = event.metrics.get("best_val_accuracy")
-            score = f" Best validation accuracy: {best:.0%}." if best is not None else ""
-            verb = "Stopped" if event.stopped else "Finished"
+            text = self.tr("Stopped.") if event.stopped else self.tr("Finished.")
             if self._cut_epoch is not None:
-                verb = f"Stopped during epoch {self._cut_epoch}; it will run again on Resume"
-            self._show_status(f"{verb}.{score}")
+                text = self.tr("Stopped during epoch {epoch}; it will run again on Resume.").format(
+                    epoch=self._cut_epoch)
+            if best is not None:
+                text += " " + self.tr("Best validation accuracy: {accuracy:.0%}.").format(accuracy=best)
+            self._show_status(text)
             self.time_label.setText("")  # nothing is left to wait for
             self.refresh_runs()
             try:
                 self.show_advice(advise_run(Path(event.run_dir)), Path(event.run_dir))
             except UserError:
                 self.show_advice(None)  # a run whose files cannot be read has nothing to say
+            self._became_run()
             self.session.finished_run = FinishedRun(Path(event.run_dir), event.stopped)
         elif isinstance(event, Failed):
             self._show_status(event.message, error=True)
             self.time_label.setText("")
+
+    def _show_epochs_done(self, done: int, last: int) -> None:
+        words = self.tr("{done} of {last} epochs done").format(done=done, last=last)
+        self._show_progress(self.epoch_bar, done, last, words)
 
     # ----- advice after a run -----
     def show_advice(self, advice: Advice | None, run_dir: Path | None = None) -> None:
@@ -539,9 +718,10 @@ class TrainPanel(StepPage):
         self.advice_label.setVisible(advice is not None)
         button = ADVICE_BUTTONS.get(advice.action) if advice else None
         if button is not None:
-            self.advice_button.setText(button[0])
-            self.advice_button.setAccessibleName(button[0])
-            self.advice_button.setToolTip(button[1])
+            text = self.tr(button[0]).format(epochs=MORE_EPOCHS)
+            self.advice_button.setText(text)
+            self.advice_button.setAccessibleName(text)
+            self.advice_button.setToolTip(self.tr(button[1]))
         self.advice_button.setVisible(button is not None)
 
     def follow_advice(self) -> None:
@@ -557,11 +737,11 @@ class TrainPanel(StepPage):
                 self._show_status(str(e), error=True)
                 return
             self.session.update("training", learning_rate=round(learning_rate, 8))
-            self._show_status(f"The learning rate is now {self.session.training.learning_rate:g}: press Start "
-                              "for a new run.")
+            self._show_status(self.tr("The learning rate is now {rate:g}: press Start for a new run.").format(
+                rate=self.session.training.learning_rate))
         elif action == TRAIN_LONGER and run_dir is not None:
             self._continue(run_dir, more_epochs(RunFolder(run_dir).settled_history()),
-                           f"Training {MORE_EPOCHS} more epochs…")
+                           self.tr("Training {epochs} more epochs…").format(epochs=MORE_EPOCHS))
 
     def _fill_checkpoints(self) -> None:
         if self.run_dir is None:
@@ -581,10 +761,10 @@ class TrainPanel(StepPage):
         current = self.compare.currentData()
         self.compare.blockSignals(True)
         self.compare.clear()
-        self.compare.addItem("(none)", None)
+        self.compare.addItem(self.tr("(none)"), None)
         for run in list_runs(self.session.runs_folder or runs_dir()):
             if run.path != self.run_dir and run.history:
-                self.compare.addItem(run.label, str(run.path))
+                self.compare.addItem(run_label(run, self.session.index), str(run.path))
         index = self.compare.findData(current)
         self.compare.setCurrentIndex(max(0, index))
         self.compare.blockSignals(False)
@@ -594,9 +774,14 @@ class TrainPanel(StepPage):
         self.curves.set_overlays({Path(path).name: RunFolder(path).read_history()} if path else {})
 
     def _set_running(self, running: bool) -> None:
+        other = None if running else self._other_dataset_run(self.run_dir)
         self.start_button.setEnabled(not running)
-        self.resume_button.setEnabled(not running)
-        self.fine_tune_button.setEnabled(not running and self.run_dir is not None)
+        self.resume_button.setEnabled(not running and other is None)
+        self.fine_tune_button.setEnabled(not running and self.run_dir is not None and other is None)
+        self.resume_button.setToolTip(another_dataset_text(other, self.tr("resume it")) if other
+                                      else self.tr(RESUME_TIP))
+        self.fine_tune_button.setToolTip(another_dataset_text(other, self.tr("fine-tune it")) if other
+                                         else self.tr(FINE_TUNE_TIP))
         self.stop_button.setEnabled(running)
         self.restore_button.setEnabled(not running)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 import platformdirs
-from PySide6.QtCore import QtMsgType, QUrl, qInstallMessageHandler
+from PySide6.QtCore import QCoreApplication, QtMsgType, QUrl, qInstallMessageHandler
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -74,20 +74,20 @@ class ErrorDialog(QMessageBox):
         super().__init__(parent)
         self.setObjectName("errorDialog")
         self.setIcon(QMessageBox.Icon.Warning)
-        self.setWindowTitle(f"{APP_NAME}: something went wrong")
-        self.setText(f"<b>{summary}</b>")
-        self.setInformativeText(
+        self.setWindowTitle(self.tr("{app}: something went wrong").format(app=APP_NAME))
+        self.setText("<b>{}</b>".format(summary))  # markup only: the summary is already translated
+        self.setInformativeText(self.tr(
             "Your work is still here and the app keeps running. If this happens again, "
-            f"please send the details to whoever looks after {APP_NAME}.<br>"
-            f"They are also saved in the log file: {log_file()}")
+            "please send the details to whoever looks after {app}.<br>"
+            "They are also saved in the log file: {path}").format(app=APP_NAME, path=log_file()))
         self.setDetailedText(details)
-        self.copy_button = self.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)
+        self.copy_button = self.addButton(self.tr("Copy details"), QMessageBox.ButtonRole.ActionRole)
         self.copy_button.setObjectName("copyDetailsButton")
-        self.copy_button.setAccessibleName("Copy details")
-        self.copy_button.setToolTip("Copy the technical details to the clipboard, to paste into an e-mail.")
-        self.log_button = self.addButton("Open log folder", QMessageBox.ButtonRole.ActionRole)
+        self.copy_button.setAccessibleName(self.tr("Copy details"))
+        self.copy_button.setToolTip(self.tr("Copy the technical details to the clipboard, to paste into an e-mail."))
+        self.log_button = self.addButton(self.tr("Open log folder"), QMessageBox.ButtonRole.ActionRole)
         self.log_button.setObjectName("openLogFolderButton")
-        self.log_button.setAccessibleName("Open log folder")
+        self.log_button.setAccessibleName(self.tr("Open log folder"))
         self.addButton(QMessageBox.StandardButton.Ok)
         self.details = details
         # Action buttons close the box by default; these should not.
@@ -98,7 +98,7 @@ class ErrorDialog(QMessageBox):
 
     def copy_details(self) -> None:
         QGuiApplication.clipboard().setText(self.details)
-        self.copy_button.setText("Copied")
+        self.copy_button.setText(self.tr("Copied"))
 
 
 def show_error_dialog(summary: str, details: str) -> None:
@@ -131,7 +131,8 @@ class _Handler:
         if QApplication.instance() is None or self.showing:
             sys.__excepthook__(exc_type, exc, tb)
             return
-        summary = f"Something unexpected went wrong: {exc_type.__name__}: {exc}"
+        summary = QCoreApplication.translate("ErrorDialog", "Something unexpected went wrong: {kind}: {error}").format(
+            kind=exc_type.__name__, error=exc)
         self._show(module.show_error_dialog, summary, details)
 
     def _show(self, fn, *args) -> None:

@@ -10,7 +10,7 @@ import importlib.metadata
 import platform
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QObject, Qt, QUrl, qVersion
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QApplication, QMenu, QMessageBox, QTableWidget, QWhatsThis,
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.session import Settings
-from desktop_app.ui.shell.steps import STEP_HELP, STEPS
+from desktop_app.ui.shell.steps import STEPS, step_help, step_title
 from desktop_app.ui.shell.theme import MODE_TITLES, MODES, ThemeManager, theme_manager
 
 def library_versions(engine_info=None) -> dict[str, str]:
@@ -28,7 +28,7 @@ def library_versions(engine_info=None) -> dict[str, str]:
         try:
             versions[name] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
-            versions[name] = "unknown"
+            versions[name] = QCoreApplication.translate("DesktopActions", "unknown")
     if engine_info is not None:
         versions.update(TensorFlow=engine_info.tensorflow, Keras=engine_info.keras)
     versions["Qt"] = qVersion()
@@ -40,9 +40,9 @@ def library_versions(engine_info=None) -> dict[str, str]:
 def about_html(engine_info=None) -> str:
     rows = "".join(f"<tr><td>{name}</td><td>&nbsp;{version}</td></tr>"
                    for name, version in library_versions(engine_info).items())
-    return (f"<h3>{APP_NAME} {__version__}</h3>"
-            "<p>Train image classifiers by transfer learning, without programming.</p>"
-            f"<table>{rows}</table>")
+    what = QCoreApplication.translate("DesktopActions", "Train image classifiers by transfer learning, without "
+                                                        "programming.")
+    return f"<h3>{APP_NAME} {__version__}</h3><p>{what}</p><table>{rows}</table>"
 
 
 def copy_from_focus() -> bool:
@@ -87,9 +87,10 @@ def _action(parent: QObject, text: str, slot, shortcut=None, tip: str = "") -> Q
     return action
 
 
-def _menu(window, title: str) -> QMenu | None:
+def _menu(window, name: str) -> QMenu | None:
+    """The menu bar's menu called ``name`` (its object name: the title is translated)."""
     for action in window.menuBar().actions():
-        if action.menu() is not None and action.text().replace("&", "") == title:
+        if action.menu() is not None and action.menu().objectName() == name:
             return action.menu()
     return None
 
@@ -111,23 +112,24 @@ class DesktopActions(QObject):
     # ---- File ----
     def _add_file_actions(self) -> None:
         w, projects = self.window, self.window.projects
-        menu = _menu(w, "File")
+        menu = _menu(w, "fileMenu")
         first = menu.actions()[0] if menu.actions() else None
-        self.new_action = _action(w, "&New project…", lambda: projects.new_project(), QKeySequence.StandardKey.New,
-                                  "Start a project: a folder that keeps your settings and training runs.")
-        self.open_action = _action(w, "&Open project…", lambda: projects.open_project(),
-                                   QKeySequence.StandardKey.Open, "Open a project you saved before.")
-        self.recent_menu = QMenu("Open &recent project", w)
+        self.new_action = _action(w, self.tr("&New project…"), lambda: projects.new_project(),
+                                  QKeySequence.StandardKey.New,
+                                  self.tr("Start a project: a folder that keeps your settings and training runs."))
+        self.open_action = _action(w, self.tr("&Open project…"), lambda: projects.open_project(),
+                                   QKeySequence.StandardKey.Open, self.tr("Open a project you saved before."))
+        self.recent_menu = QMenu(self.tr("Open &recent project"), w)
         self.recent_menu.setObjectName("recentProjectsMenu")
         self.recent_menu.aboutToShow.connect(lambda: projects.fill_recent_menu(self.recent_menu))
         projects.fill_recent_menu(self.recent_menu)
-        self.save_action = _action(w, "&Save project", lambda: projects.save(), QKeySequence.StandardKey.Save,
-                                   "Save the settings of every step into the project.")
-        self.save_as_action = _action(w, "Save project &as…", lambda: projects.save_as(),
+        self.save_action = _action(w, self.tr("&Save project"), lambda: projects.save(), QKeySequence.StandardKey.Save,
+                                   self.tr("Save the settings of every step into the project."))
+        self.save_as_action = _action(w, self.tr("Save project &as…"), lambda: projects.save_as(),
                                       QKeySequence.StandardKey.SaveAs,
-                                      "Save a copy of the project, with its runs, in another folder.")
-        self.autosave_action = _action(w, "Save settings &automatically", projects.set_autosave,
-                                       tip="Save a project's settings a moment after each change.")
+                                      self.tr("Save a copy of the project, with its runs, in another folder."))
+        self.autosave_action = _action(w, self.tr("Save settings &automatically"), projects.set_autosave,
+                                       tip=self.tr("Save a project's settings a moment after each change."))
         self.autosave_action.setCheckable(True)
         self.autosave_action.setChecked(projects.autosave)
         for action in (self.new_action, self.open_action):
@@ -140,21 +142,23 @@ class DesktopActions(QObject):
     # ---- Edit ----
     def _add_edit_menu(self) -> None:
         w = self.window
-        menu = QMenu("&Edit", w)
-        self.copy_action = _action(w, "&Copy", copy_from_focus, QKeySequence.StandardKey.Copy,
-                                   "Copy the selected text or table cells.")
+        menu = QMenu(self.tr("&Edit"), w)
+        menu.setObjectName("editMenu")
+        self.copy_action = _action(w, self.tr("&Copy"), copy_from_focus, QKeySequence.StandardKey.Copy,
+                                   self.tr("Copy the selected text or table cells."))
         # Text fields handle Ctrl+C themselves first; this reaches tables and lists.
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         menu.addAction(self.copy_action)
         menu.addSeparator()
-        self.reset_action = _action(w, "&Reset settings to defaults", self._reset_settings,
-                                    tip="Put every setting of every step back to how the app starts.")
+        self.reset_action = _action(w, self.tr("&Reset settings to defaults"), self._reset_settings,
+                                    tip=self.tr("Put every setting of every step back to how the app starts."))
         menu.addAction(self.reset_action)
-        self.preferences_action = _action(w, "&Preferences…", self.show_preferences,
+        self.preferences_action = _action(w, self.tr("&Preferences…"), self.show_preferences,
                                           QKeySequence.StandardKey.Preferences,
-                                          "What the app keeps on this computer (the embedding cache), and how much.")
+                                          self.tr("What the app keeps on this computer (the embedding cache), and "
+                                                  "how much."))
         menu.addAction(self.preferences_action)
-        w.menuBar().insertMenu(_menu(w, "Go").menuAction(), menu)
+        w.menuBar().insertMenu(_menu(w, "goMenu").menuAction(), menu)
         self.edit_menu = menu
 
     def show_preferences(self) -> None:
@@ -163,8 +167,8 @@ class DesktopActions(QObject):
         PreferencesDialog(self.window).exec()
 
     def _reset_settings(self) -> None:
-        answer = QMessageBox.question(self.window, APP_NAME, "Put every setting back to its default? "
-                                      "Your dataset and training runs stay as they are.")
+        question = self.tr("Put every setting back to its default? Your dataset and training runs stay as they are.")
+        answer = QMessageBox.question(self.window, APP_NAME, question)
         if answer == QMessageBox.StandardButton.Yes:
             session = self.window.session
             session.apply(Settings(dataset=session.dataset))
@@ -172,27 +176,34 @@ class DesktopActions(QObject):
     # ---- View ----
     def _add_view_menu(self) -> None:
         w = self.window
-        menu = QMenu("&View", w)
-        theme_menu = menu.addMenu("&Theme")
+        menu = QMenu(self.tr("&View"), w)
+        menu.setObjectName("viewMenu")
+        theme_menu = menu.addMenu(self.tr("&Theme"))
         group = QActionGroup(w)
         self.theme_actions: dict[str, QAction] = {}
         for mode in MODES:
-            action = _action(w, MODE_TITLES[mode], lambda _=False, m=mode: self.theme and self.theme.set_mode(m))
+            title = QCoreApplication.translate("ThemeManager", MODE_TITLES[mode])
+            action = _action(w, title, lambda _=False, m=mode: self.theme and self.theme.set_mode(m))
             action.setCheckable(True)
             action.setChecked(self.theme is not None and self.theme.mode == mode)
             group.addAction(action)
             theme_menu.addAction(action)
             self.theme_actions[mode] = action
+        presentation = self.tr("&Presentation mode")
         self.presentation_action = _action(
-            w, "&Presentation mode", self.set_presentation, ["Ctrl+Shift+P", "F5"],
-            "Bigger text, plots and pictures, for a projector (Ctrl+Shift+P or F5).")
+            w, presentation, self.set_presentation, ["Ctrl+Shift+P", "F5"],
+            self.tr("Bigger text, plots and pictures, for a projector (Ctrl+Shift+P or F5)."))
+        # A menu shows only an action's first shortcut, unless its text names them after a tab.
+        shortcuts = self.presentation_action.shortcuts()
+        keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in shortcuts)
+        self.presentation_action.setText(presentation + "\t" + keys)
         self.presentation_action.setCheckable(True)
-        self.fullscreen_action = _action(w, "&Full screen", self._toggle_full_screen,
-                                         QKeySequence.StandardKey.FullScreen, "Use the whole screen (F11).")
+        self.fullscreen_action = _action(w, self.tr("&Full screen"), self._toggle_full_screen,
+                                         QKeySequence.StandardKey.FullScreen, self.tr("Use the whole screen (F11)."))
         self.fullscreen_action.setCheckable(True)
         menu.addAction(self.presentation_action)
         menu.addAction(self.fullscreen_action)
-        w.menuBar().insertMenu(_menu(w, "Go").menuAction(), menu)
+        w.menuBar().insertMenu(_menu(w, "goMenu").menuAction(), menu)
         self.view_menu = menu
 
     def set_presentation(self, on: bool) -> None:
@@ -206,12 +217,12 @@ class DesktopActions(QObject):
     # ---- Go ----
     def _add_go_actions(self) -> None:
         w = self.window
-        menu = _menu(w, "Go")
+        menu = _menu(w, "goMenu")
         menu.insertSeparator(menu.actions()[0] if menu.actions() else None)
-        self.previous_action = _action(w, "&Previous step", lambda: self.step_by(-1), ["Ctrl+PgUp", "Alt+Left"],
-                                       "Go to the step before this one.")
-        self.next_action = _action(w, "&Next step", lambda: self.step_by(1), ["Ctrl+PgDown", "Alt+Right"],
-                                   "Go to the next step.")
+        self.previous_action = _action(w, self.tr("&Previous step"), lambda: self.step_by(-1),
+                                       ["Ctrl+PgUp", "Alt+Left"], self.tr("Go to the step before this one."))
+        self.next_action = _action(w, self.tr("&Next step"), lambda: self.step_by(1), ["Ctrl+PgDown", "Alt+Right"],
+                                   self.tr("Go to the next step."))
         first = menu.actions()[0]
         menu.insertAction(first, self.previous_action)
         menu.insertAction(first, self.next_action)
@@ -226,23 +237,30 @@ class DesktopActions(QObject):
     # ---- Help ----
     def _add_help_actions(self) -> None:
         w = self.window
-        menu = _menu(w, "Help")
+        menu = _menu(w, "helpMenu")
         first = menu.actions()[0] if menu.actions() else None
-        self.step_help_action = _action(w, "&What is this step?", self.show_step_help,
-                                        QKeySequence.StandardKey.HelpContents, "The idea behind the current step.")
+        self.step_help_action = _action(w, self.tr("&What is this step?"), self.show_step_help,
+                                        QKeySequence.StandardKey.HelpContents,
+                                        self.tr("The idea behind the current step."))
         whats_this = QWhatsThis.createAction(w)
-        whats_this.setText("What's this? (point at a control)")
-        self.welcome_action = _action(w, "&Welcome…", self.show_welcome, tip="Show the welcome screen again.")
-        self.log_action = _action(w, "Open the &log folder", self._open_log_folder,
-                                  tip="The log helps whoever looks after the app find what went wrong.")
-        for action in (self.step_help_action, whats_this, self.welcome_action, self.log_action):
+        whats_this.setText(self.tr("What's this? (point at a control)"))
+        self.welcome_action = _action(w, self.tr("&Welcome…"), self.show_welcome,
+                                      tip=self.tr("Show the welcome screen again."))
+        self.log_action = _action(w, self.tr("Open the &log folder"), self._open_log_folder,
+                                  tip=self.tr("The log helps whoever looks after the app find what went wrong."))
+        self.class_check_action = _action(w, self.tr("&Check this computer for class…"), self.show_class_check,
+                                          tip=self.tr("Weights, photos, TensorFlow, disk space and camera: is "
+                                                      "everything ready for a lesson, and what to do if not."))
+        for action in (self.step_help_action, whats_this, self.welcome_action, self.class_check_action,
+                       self.log_action):
             menu.insertAction(first, action)
         menu.insertSeparator(first)
 
     def show_step_help(self) -> None:
         row = self.window.steps.currentRow()
         page = self.window.pages.widget(row)
-        QMessageBox.information(self.window, f"What is this? {STEPS[row]}", page.whatsThis())
+        QMessageBox.information(self.window, self.tr("What is this? {step}").format(step=step_title(STEPS[row])),
+                                page.whatsThis())
 
     def show_welcome(self) -> None:
         from desktop_app.ui.shell.welcome import PHOTOS, WelcomeDialog, mark_welcome_shown
@@ -256,6 +274,11 @@ class DesktopActions(QObject):
         elif dialog.choice is not None:
             self.window.data_panel.load(None)
 
+    def show_class_check(self) -> None:
+        from desktop_app.ui.shell.class_check import ClassCheckDialog
+
+        ClassCheckDialog(self.window.session, self.window.engine, self.window).exec()
+
     def _open_log_folder(self) -> None:
         from desktop_app.ui.shell.errors import log_dir
 
@@ -266,7 +289,7 @@ class DesktopActions(QObject):
         w = self.window
         for row, name in enumerate(STEPS):
             page = w.pages.widget(row)
-            text = STEP_HELP.get(name, "")
+            text = step_help(name)
             page.setWhatsThis(text)
             if hasattr(page, "set_help"):
                 page.set_help(text, lambda: self.show_step_help())

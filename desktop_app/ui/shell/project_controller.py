@@ -5,7 +5,8 @@ its settings in the session (``apply``); the pages follow the session. "Modified
 the session differs from what was last saved (or, with no project open, from how the
 app started), so settings that change and change back are not unsaved work. With a
 project open and autosave on (the default), settings are written a moment after each
-change.
+change. A project is changed only by the user: another dataset chosen while a project is
+open is asked about first (use it in the project, or start a new unsaved project).
 
 Dialogs are attributes (``ask_*``) so tests can answer them.
 """
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop_app import APP_NAME
@@ -29,42 +31,74 @@ LAST_KEY = "projects/last"
 AUTOSAVE_KEY = "projects/autosave"
 MAX_RECENT = 8
 AUTOSAVE_MS = 1500
+USE_IN_PROJECT, NEW_UNSAVED_PROJECT = "use_in_project", "new_unsaved_project"  # answers to ask_dataset_in_project
+
+# The dialogs below are module functions (tests replace them); their texts belong to "ProjectController".
 
 
 def ask_new_project_folder(parent: QWidget, title: str) -> Path | None:
     """A name for the new project's folder (created by the app)."""
     path, _ = QFileDialog.getSaveFileName(
-        parent, title, str(Path.home() / "My project"), "Transfer Studio project folder (*)",
+        parent, title, str(Path.home() / QCoreApplication.translate("ProjectController", "My project")),
+        QCoreApplication.translate("ProjectController", "Transfer Studio project folder (*)"),
         options=QFileDialog.Option.DontConfirmOverwrite)
     return Path(path) if path else None
 
 
 def ask_project_to_open(parent: QWidget) -> Path | None:
-    path, _ = QFileDialog.getOpenFileName(parent, "Open a project", str(Path.home()),
-                                          f"Transfer Studio project ({PROJECT_FILE})")
+    title = QCoreApplication.translate("ProjectController", "Open a project")
+    kind = QCoreApplication.translate("ProjectController", "Transfer Studio project ({file})").format(file=PROJECT_FILE)
+    path, _ = QFileDialog.getOpenFileName(parent, title, str(Path.home()), kind)
     return Path(path) if path else None
 
 
 def ask_locate_dataset(parent: QWidget, missing: str) -> Path | None:
     """The project's photos are not where they were: ask where they went."""
-    box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME,
-                      f"This project's photos are not in {missing} any more.", parent=parent)
+    text = QCoreApplication.translate("ProjectController", "This project's photos are not in {folder} any more.")
+    box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, text.format(folder=missing), parent=parent)
     box.setObjectName("locateDatasetDialog")
-    box.setInformativeText("The folder may have been moved or renamed, or it is on a USB stick that is not "
-                           "plugged in. Show the app where the folder is now, or do it later on the Data page.")
-    locate = box.addButton("Locate the folder…", QMessageBox.ButtonRole.AcceptRole)
-    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    box.setInformativeText(QCoreApplication.translate(
+        "ProjectController", "The folder may have been moved or renamed, or it is on a USB stick that is not "
+                             "plugged in. Show the app where the folder is now, or do it later on the Data page."))
+    locate = box.addButton(QCoreApplication.translate("ProjectController", "Locate the folder…"),
+                           QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QCoreApplication.translate("ProjectController", "Later"), QMessageBox.ButtonRole.RejectRole)
     box.exec()
     if box.clickedButton() is not locate:
         return None
-    folder = QFileDialog.getExistingDirectory(parent, "Where are this project's photos now?", str(Path.home()))
+    folder = QFileDialog.getExistingDirectory(
+        parent, QCoreApplication.translate("ProjectController", "Where are this project's photos now?"),
+        str(Path.home()))
     return Path(folder) if folder else None
+
+
+def ask_dataset_in_project(parent: QWidget, project: str, choice: DatasetChoice) -> str | None:
+    """Another dataset while a project is open: USE_IN_PROJECT, NEW_UNSAVED_PROJECT, or None
+    (Cancel: the project's dataset stays)."""
+    folder = QCoreApplication.translate("ProjectController", "the demo dataset") if choice.is_demo \
+        else str(choice.folder)
+    text = QCoreApplication.translate("ProjectController", "Use {folder} in the project {project}?")
+    box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, text.format(folder=folder, project=project), parent=parent)
+    box.setObjectName("datasetInProjectDialog")
+    box.setInformativeText(QCoreApplication.translate(
+        "ProjectController", "The project {project} then trains on these photos and keeps them as its dataset. "
+                             "Or start a new unsaved project with them: {project} stays as it was saved.",
+    ).format(project=project))
+    use = box.addButton(QCoreApplication.translate("ProjectController", "Use in {project}").format(project=project),
+                        QMessageBox.ButtonRole.AcceptRole)
+    new = box.addButton(QCoreApplication.translate("ProjectController", "Start a new unsaved project"),
+                        QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(use)
+    box.exec()
+    return {use: USE_IN_PROJECT, new: NEW_UNSAVED_PROJECT}.get(box.clickedButton())
 
 
 def ask_save_changes(parent: QWidget, what: str) -> QMessageBox.StandardButton:
     """Save, Discard or Cancel. Looked up at call time, so tests can answer it."""
     return QMessageBox.question(
-        parent, APP_NAME, f"Save the changes to {what}?",
+        parent, APP_NAME, QCoreApplication.translate("ProjectController", "Save the changes to {what}?").format(
+            what=what),
         QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         QMessageBox.StandardButton.Save)
 
@@ -87,6 +121,8 @@ class ProjectController(QObject):
         self.ask_new_folder = lambda title: ask_new_project_folder(self.window, title)
         self.ask_open = lambda: ask_project_to_open(self.window)
         self.ask_locate = lambda missing: ask_locate_dataset(self.window, missing)
+        self.ask_dataset = lambda choice: ask_dataset_in_project(self.window, self.project.name, choice)
+        self._dataset_before: DatasetChoice | None = None  # the project's dataset while its successor is asked about
         self._saved = session.settings()  # how the app started: nothing to save yet
         self._timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self._timer.timeout.connect(self._autosave)
@@ -114,8 +150,33 @@ class ProjectController(QObject):
         if name not in STEP_SECTIONS or self._applying:
             return
         self._update_modified()
-        if self.project is not None and self.autosave:
+        if name == "dataset" and self.project is not None:
+            if self._dataset_before is None:
+                self._dataset_before = info.args[1]
+                QTimer.singleShot(0, self._ask_about_dataset)  # once every page has heard of the choice
+        elif self.project is not None and self.autosave:
             self._timer.start()
+
+    def _ask_about_dataset(self) -> None:
+        """Use the dataset just chosen in the open project, start a new unsaved project with it,
+        or (Cancel) go back to the project's dataset. Nothing is saved before the answer."""
+        before = self._dataset_before
+        if before is None or self.project is None:
+            self._dataset_before = None
+            return
+        answer = self.ask_dataset(self.session.dataset)
+        self._dataset_before = None
+        if answer == USE_IN_PROJECT:
+            if self.autosave:
+                self._timer.start()
+        elif answer == NEW_UNSAVED_PROJECT:
+            name = self.project.name
+            self._set_project(None)  # the session keeps every choice; the project stays as it was saved
+            note = self.tr("A new unsaved project; {name} is unchanged.").format(name=name)
+            self.window.statusBar().showMessage(note, 8000)
+        else:
+            self.apply(replace(self.session.settings(), dataset=before))
+            self._update_modified()
 
     def _resolved(self, project: Project) -> Settings:
         """The project's settings with its dataset where it is on this machine (asking if it moved)."""
@@ -147,7 +208,8 @@ class ProjectController(QObject):
 
     def _update_title(self) -> None:
         # "[*]" shows Qt's modified mark; without a project the title is just the app's name.
-        self.window.setWindowTitle(f"{self.project.name}[*] — {APP_NAME}" if self.project else APP_NAME)
+        self.window.setWindowTitle(self.tr("{project}[*] — {app}").format(project=self.project.name, app=APP_NAME)
+                                   if self.project else APP_NAME)
         self.window.setWindowModified(self._modified and self.project is not None)
 
     def _set_project(self, project: Project | None) -> None:
@@ -158,7 +220,7 @@ class ProjectController(QObject):
         runs = project.run_paths() if project else []
         self.session.run = runs[-1] if runs else None
         if project is not None and project.read_only:
-            self.window.statusBar().showMessage("Read-only project: runs outside its folder are not changed.")
+            self.window.statusBar().showMessage(self.tr("Read-only project: runs outside its folder are not changed."))
             self._inform(project.warning)
         if project is not None:
             self._remember(project.folder)
@@ -174,6 +236,8 @@ class ProjectController(QObject):
             self._timer.start()
 
     def _autosave(self) -> None:
+        if self._dataset_before is not None:  # a question about the dataset is open: the answer decides
+            return
         if self.project is not None and not self.project.read_only and self.autosave and self.is_modified():
             self._write(self.project)
 
@@ -183,11 +247,12 @@ class ProjectController(QObject):
         try:
             project.save()
         except OSError as e:
-            self._show_error(f"Could not save the project in {project.folder}: {e.strerror or e}.")
+            self._show_error(self.tr("Could not save the project in {folder}: {reason}.").format(
+                folder=project.folder, reason=e.strerror or e))
             return False
         self._saved = project.settings
         self._update_modified()
-        self.window.statusBar().showMessage(f"Saved {project.file}", 4000)
+        self.window.statusBar().showMessage(self.tr("Saved {file}").format(file=project.file), 4000)
         return True
 
     def _run_finished(self, finished) -> None:
@@ -209,7 +274,7 @@ class ProjectController(QObject):
         """A fresh project with default settings and the demo dataset."""
         if not self.confirm_discard():
             return False
-        folder = folder or self.ask_new_folder("Create a new project")
+        folder = folder or self.ask_new_folder(self.tr("Create a new project"))
         if folder is None:
             return False
         try:
@@ -246,7 +311,7 @@ class ProjectController(QObject):
             self.window.data_panel.reload()
         self._set_project(project)
         self._update_modified()
-        self.window.statusBar().showMessage(f"Opened the project {project.name}", 4000)
+        self.window.statusBar().showMessage(self.tr("Opened the project {name}").format(name=project.name), 4000)
 
     def save(self) -> bool:
         if self.project is None or self.project.read_only:
@@ -254,7 +319,7 @@ class ProjectController(QObject):
         return self._write(self.project)
 
     def save_as(self, folder: Path | None = None) -> bool:
-        folder = folder or self.ask_new_folder("Save the project as")
+        folder = folder or self.ask_new_folder(self.tr("Save the project as"))
         if folder is None:
             return False
         settings = self.collect()
@@ -270,7 +335,8 @@ class ProjectController(QObject):
                 self.project.settings = settings
                 project = self.project.save_as(folder)
         except (UserError, OSError) as e:
-            self._show_error(str(e) if isinstance(e, UserError) else f"Could not save the project: {e}.")
+            self._show_error(str(e) if isinstance(e, UserError)
+                             else self.tr("Could not save the project: {reason}.").format(reason=e))
             return False
         self.session_runs = []
         project.settings = settings
@@ -285,7 +351,8 @@ class ProjectController(QObject):
             # Autosave failed (read-only folder, disk full): ask, rather than lose the work.
         if not self.is_modified():
             return True
-        what = f"the project {self.project.name}" if self.project else "your work (it is not in a project yet)"
+        what = (self.tr("the project {name}").format(name=self.project.name) if self.project
+                else self.tr("your work (it is not in a project yet)"))
         answer = sys.modules[__name__].ask_save_changes(self.window, what)
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
@@ -323,7 +390,7 @@ class ProjectController(QObject):
             action = menu.addAction(folder)
             action.triggered.connect(lambda _=False, f=folder: self.open_project(Path(f)))
         if menu.isEmpty():
-            menu.addAction("No recent projects").setEnabled(False)
+            menu.addAction(self.tr("No recent projects")).setEnabled(False)
 
     def _show_error(self, text: str) -> None:
         QMessageBox.warning(self.window, APP_NAME, text)

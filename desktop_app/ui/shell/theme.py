@@ -1,9 +1,13 @@
 """Light and dark themes (following the system by default) and presentation mode.
 
-Presentation mode is for a projector: every font in the stylesheet grows by
-``PRESENTATION_SCALE``, and so do the things sized in pixels that would otherwise stay
-small or clip the bigger text: fixed widths and heights, icon and thumbnail sizes, and
-pyqtgraph's axis fonts. ``ThemeManager.presentationChanged`` tells anything else.
+Presentation mode is for a projector at 1,280 x 720 read from the back of a classroom:
+every font in the stylesheet grows by ``PRESENTATION_SCALE``, and so do the things sized
+in pixels that would otherwise stay small or clip the bigger text: fixed widths and
+heights, icon and thumbnail sizes, and pyqtgraph's axis fonts. A widget with an
+``apply_presentation_scale(scale)`` method is called after that (plots thicken their
+lines, pages fold their settings away); ``ThemeManager.presentationChanged`` tells
+anything else. Every size is remembered before it is first scaled, so switching the mode
+off puts back exactly what was there.
 """
 
 from __future__ import annotations
@@ -11,24 +15,34 @@ from __future__ import annotations
 import re
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QStyleFactory, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QListView, QStyleFactory, QWidget
 
 from desktop_app.resources import resource_path
+from desktop_app.ui.widgets.step_page import QT_MAX, SCALE_PROPERTY
 
 SYSTEM, LIGHT, DARK = "system", "light", "dark"
 MODES = (SYSTEM, LIGHT, DARK)
-MODE_TITLES = {SYSTEM: "Follow the system", LIGHT: "Light", DARK: "Dark"}
+# Shown in View → Theme, translated there (context "ThemeManager").
+MODE_TITLES = {SYSTEM: QT_TRANSLATE_NOOP("ThemeManager", "Follow the system"),
+               LIGHT: QT_TRANSLATE_NOOP("ThemeManager", "Light"), DARK: QT_TRANSLATE_NOOP("ThemeManager", "Dark")}
 THEME_KEY = "view/theme"
-PRESENTATION_SCALE = 1.35
-QT_MAX = 16_777_215  # QWIDGETSIZE_MAX: "no limit"
+PRESENTATION_SCALE = 1.8  # 11 pt body text becomes 19.8 pt: readable 10 m from a projector
 _PT = re.compile(r"(\d+(?:\.\d+)?)pt\b")
+
+# Presentation mode: titles are big already; grown as much as the body text, they would
+# take two lines of a 1,280 x 720 projector.
+PRESENTATION_EXTRA = """
+QLabel[role="title"] { font-size: 13pt; }
+QListWidget#stepList { font-size: 11pt; }
+"""
 
 # Colours that must stay readable on either background.
 DARK_EXTRA = """
 QLabel[role="warning"] { color: #ffa94d; }
 QLabel[role="error"] { color: #ff8787; }
+QLabel[role="ok"] { color: #63e6be; }
 """
 
 
@@ -79,6 +93,7 @@ class ThemeManager(QObject):
         mode = str(self.settings.value(THEME_KEY, SYSTEM))
         self.mode = mode if mode in MODES else SYSTEM
         self.presentation = False
+        self.app.setProperty(SCALE_PROPERTY, self.scale)
         self._base_stylesheet = resource_path("style.qss").read_text(encoding="utf-8")
         self.app.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
         self.apply()
@@ -103,15 +118,21 @@ class ThemeManager(QObject):
         if on == self.presentation:
             return
         self.presentation = on
-        self.apply()
-        for widget in self.app.topLevelWidgets():
+        self.app.setProperty(SCALE_PROPERTY, self.scale)  # for widgets made while it is on
+        # Widgets first: their unscaled sizes (a plot's font comes from the stylesheet) are
+        # remembered before the new stylesheet changes them.
+        tops = self.app.topLevelWidgets()
+        for widget in tops:
             scale_widget_tree(widget, self.scale)
+        self.apply()
+        for widget in tops:  # now that fonts have their new size, for hooks that measure text
+            call_presentation_hooks(widget, self.scale)
         self.presentationChanged.emit(self.scale)
 
     def apply(self) -> None:
         dark = self.effective() == DARK
         self.app.setPalette(dark_palette() if dark else light_palette())
-        sheet = self._base_stylesheet + (DARK_EXTRA if dark else "")
+        sheet = self._base_stylesheet + (DARK_EXTRA if dark else "") + (PRESENTATION_EXTRA if self.presentation else "")
         self.app.setStyleSheet(scale_points(sheet, self.scale))
         self.themeChanged.emit(self.effective())
 
@@ -141,13 +162,20 @@ def scale_widget_tree(root: QWidget, scale: float) -> None:
         sheet = widget.styleSheet()
         if sheet and "pt" in sheet:
             widget.setStyleSheet(scale_points(_base(widget, "_tsSheet", sheet), scale))
-        for axis, getter, setter in (("W", widget.minimumWidth, widget.setMinimumWidth),
-                                     ("H", widget.minimumHeight, widget.setMinimumHeight),
-                                     ("MW", widget.maximumWidth, widget.setMaximumWidth),
-                                     ("MH", widget.maximumHeight, widget.setMaximumHeight)):
+        sizes = [("W", widget.minimumWidth, widget.setMinimumWidth),
+                 ("H", widget.minimumHeight, widget.setMinimumHeight),
+                 ("MW", widget.maximumWidth, widget.setMaximumWidth),
+                 ("MH", widget.maximumHeight, widget.setMaximumHeight)]
+        if isinstance(widget, pg.PlotWidget):  # its curves need no more height; bigger ticks fit inside
+            sizes = sizes[::2]
+        for axis, getter, setter in sizes:
             base = _base(widget, f"_ts{axis}", getter())
             if 0 < base < QT_MAX:
                 setter(round(base * scale))
+        if isinstance(widget, QComboBox) and widget.minimumContentsLength() > 0:
+            # A projector has no room for long names: they elide (the tooltip has them whole).
+            base = _base(widget, "_tsCombo", widget.minimumContentsLength())
+            widget.setMinimumContentsLength(base if scale == 1 else 8)
         if isinstance(widget, QAbstractItemView) and widget.iconSize().isValid():
             base = _base(widget, "_tsIcon", widget.iconSize())
             widget.setIconSize(QSize(round(base.width() * scale), round(base.height() * scale)))
@@ -156,6 +184,14 @@ def scale_widget_tree(root: QWidget, scale: float) -> None:
                 widget.setGridSize(QSize(round(grid.width() * scale), round(grid.height() * scale)))
         if isinstance(widget, pg.PlotWidget):
             _scale_plot(widget, scale)
+
+
+def call_presentation_hooks(root: QWidget, scale: float) -> None:
+    """``apply_presentation_scale(scale)`` of every widget under ``root`` that has one."""
+    for widget in [root, *root.findChildren(QWidget)]:
+        hook = getattr(widget, "apply_presentation_scale", None)
+        if callable(hook):
+            hook(scale)
 
 
 def _scale_plot(plot: pg.PlotWidget, scale: float) -> None:
@@ -167,14 +203,21 @@ def _scale_plot(plot: pg.PlotWidget, scale: float) -> None:
         base = _base(plot, f"_tsTick{name}", font.pointSizeF() if font.pointSizeF() > 0 else 10.0)
         font.setPointSizeF(base * scale)
         axis.setTickFont(font)
-        axis.label.setFont(font)
         if name == "bottom":  # make room for the taller tick labels now, not after a repaint
             axis.textHeight = QFontMetrics(font).height()
             axis.setHeight()
-        label_text = axis.labelText
-        if label_text:
-            axis.setLabel(label_text, units=axis.labelUnits or None, **{"font-size": f"{base * scale:.0f}pt"})
+        # The axis title: as big as the ticks in presentation mode, exactly as it was after.
+        label_font = QFont(axis.label.font())
+        label_font.setPointSizeF(_base(plot, f"_tsLabelFont{name}", label_font.pointSizeF()) * scale)
+        axis.label.setFont(label_font)
+        style = dict(_base(plot, f"_tsLabelStyle{name}", dict(axis.labelStyle)))
+        if scale != 1:
+            style["font-size"] = f"{base * scale:.0f}pt"
+        axis.labelStyle = style
+        if axis.labelText:
+            axis.setLabel(axis.labelText, units=axis.labelUnits or None)
     title = item.titleLabel
     if title.text:
-        base = _base(plot, "_tsTitle", 11.0)
+        size = str(title.opts.get("size") or "11pt")
+        base = _base(plot, "_tsTitle", float(size[:-2]) if size.endswith("pt") else 11.0)
         title.setText(title.text, size=f"{base * scale:.0f}pt")

@@ -6,6 +6,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app import APP_NAME
+from desktop_app.ui.widgets.dialog_size import fit_to_text
 
 WELCOME_KEY = "welcome/shown"
 DEMO, PHOTOS = "demo", "photos"
@@ -15,45 +16,45 @@ class WelcomeDialog(QDialog):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("welcomeDialog")
-        self.setWindowTitle(f"Welcome to {APP_NAME}")
+        self.setWindowTitle(self.tr("Welcome to {app}").format(app=APP_NAME))
         self.choice: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 24, 28, 20)
         layout.setSpacing(14)
-        title = QLabel(f"Welcome to {APP_NAME}")
+        title = QLabel(self.tr("Welcome to {app}").format(app=APP_NAME))
         title.setProperty("role", "title")
-        text = QLabel(
+        text = QLabel(self.tr(
             "Teach a computer to tell your pictures apart, without programming. "
             "The app borrows a network that has already seen millions of photos and trains a small new "
             "part of it on your own classes. The steps on the left lead the way: Data, Augment, Model, "
-            "Train, Evaluate, Export.")
+            "Train, Evaluate, Export."))
         text.setWordWrap(True)
         text.setProperty("role", "explain")
         layout.addWidget(title)
         layout.addWidget(text)
         buttons = QHBoxLayout()
-        self.demo_button = self._button("Try the demo", "tryDemoButton",
-                                        "Start with the built-in shapes dataset: circles, squares, stars and "
-                                        "triangles. Nothing to prepare.", DEMO)
-        self.photos_button = self._button("Open my photos…", "openMyPhotosButton",
-                                          "Choose a folder with one sub-folder per class, e.g. cats/ and dogs/.",
-                                          PHOTOS)
+        self.demo_button = self._button(self.tr("Try the demo"), "tryDemoButton",
+                                        self.tr("Start with the built-in shapes dataset: circles, squares, stars "
+                                                "and triangles. Nothing to prepare."), DEMO)
+        self.photos_button = self._button(self.tr("Open my photos…"), "openMyPhotosButton",
+                                          self.tr("Choose a folder with one sub-folder per class, e.g. cats/ and "
+                                                  "dogs/."), PHOTOS)
         for button in (self.demo_button, self.photos_button):
             button.setMinimumHeight(56)
             buttons.addWidget(button)
         layout.addLayout(buttons)
-        hint = QLabel("You can see this again from Help → Welcome.")
+        hint = QLabel(self.tr("You can see this again from Help → Welcome."))
         hint.setProperty("role", "explain")
         hint.setAlignment(Qt.AlignmentFlag.AlignRight)
         layout.addWidget(hint)
         self.demo_button.setDefault(True)
-        self.setMinimumWidth(560)
+        fit_to_text(self, chars=64)  # the wrapped text shows whole, in presentation mode too
 
     def _button(self, text: str, name: str, tip: str, choice: str) -> QPushButton:
         button = QPushButton(text, objectName=name)
         button.setAccessibleName(text.rstrip("…"))
         button.setToolTip(tip)
-        button.setStyleSheet("font-size: 13pt; font-weight: 600;")
+        button.setProperty("role", "door")  # the app's style sheet sizes it, presentation mode included
         button.clicked.connect(lambda: self._choose(choice))
         return button
 

@@ -3,38 +3,40 @@ any more but new ones are (a class folder renamed outside the app)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget,
 )
 
 from desktop_app.ui.widgets.dialog_size import fit_to_text
 
-NOT_RENAMED = "(it is gone, not renamed)"
+NOT_RENAMED = QT_TRANSLATE_NOOP("ClassMapDialog", "(it is gone, not renamed)")
 
 
 class ClassMapDialog(QDialog):
     def __init__(self, missing: list[str], added: list[str], parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("classMapDialog")
-        self.setWindowTitle("Match the classes")
+        self.setWindowTitle(self.tr("Match the classes"))
         layout = QVBoxLayout(self)
-        text = QLabel("This run was trained on classes that are not in the dataset folder any more, and the folder "
-                      "has classes the run does not know. If a class folder was only renamed, say which new name "
-                      "belongs to which old one: the run then keeps working with the renamed folders.")
+        text = QLabel(self.tr(
+            "This run was trained on classes that are not in the dataset folder any more, and the folder "
+            "has classes the run does not know. If a class folder was only renamed, say which new name "
+            "belongs to which old one: the run then keeps working with the renamed folders."))
         text.setWordWrap(True)
         layout.addWidget(text)
         form = QFormLayout()
         self.choices: dict[str, QComboBox] = {}
         for i, old in enumerate(missing):
             combo = QComboBox(objectName=f"classMapCombo_{old}")
-            combo.setAccessibleName(f"New name of {old}")
-            combo.setToolTip(f"The class folder that {old} is called now.")
-            combo.addItem(NOT_RENAMED, None)
+            combo.setAccessibleName(self.tr("New name of {name}").format(name=old))
+            combo.setToolTip(self.tr("The class folder that {name} is called now.").format(name=old))
+            combo.addItem(self.tr(NOT_RENAMED), None)
             for new in added:
                 combo.addItem(new, new)
             if i < len(added):
                 combo.setCurrentIndex(i + 1)  # a guess in name order; the user checks it
-            form.addRow(f"{old} is now:", combo)
+            form.addRow(self.tr("{name} is now:").format(name=old), combo)
             self.choices[old] = combo
         layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from desktop_app.core.export.report import cell_colour
+from desktop_app.core.palette import sequential, text_on
 from desktop_app.ui.widgets.thumbnail_grid import ThumbnailGrid, ThumbnailModel, decode_thumbnail
 
 THUMB_SIDE = 72  # the thumbnail beside each prediction
@@ -37,9 +37,9 @@ class ConfusionMatrixView(QTableWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("confusionMatrix")
-        self.setAccessibleName("Confusion matrix")
-        self.setToolTip("Rows: the true class. Columns: what the model said. The diagonal holds the right "
-                        "answers; click a cell to see its photos.")
+        self.setAccessibleName(self.tr("Confusion matrix"))
+        self.setToolTip(self.tr("Rows: the true class. Columns: what the model said. The diagonal holds the right "
+                                "answers; click a cell to see its photos."))
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         # No selection highlight: it would hide the cell's colour; the label below says which cell.
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -48,8 +48,15 @@ class ConfusionMatrixView(QTableWidget):
         self.horizontalHeader().setMinimumSectionSize(40)
         self.cellClicked.connect(self.cellChosen)
 
+    def minimumSizeHint(self) -> QSize:
+        """Room for every row at the current font (bigger in presentation mode), no more."""
+        row = self.fontMetrics().height() + 8
+        header = self.horizontalHeader().sizeHint().height()
+        return QSize(super().minimumSizeHint().width(), header + max(4, self.rowCount()) * row + 2 * self.frameWidth())
+
     def set_matrix(self, matrix: np.ndarray, classes: list[str]) -> None:
         self.clear()
+        cell_tip = self.tr("{count} photo(s) of {true} the model called {said}. Click to see them.")
         n = len(classes)
         self.setRowCount(n)
         self.setColumnCount(n)
@@ -59,12 +66,12 @@ class ConfusionMatrixView(QTableWidget):
             total = max(1, int(matrix[i].sum()))
             for j in range(n):
                 value = int(matrix[i, j])
-                fraction = value / total
+                colour = sequential(value / total)  # cividis: reads the same with any colour vision
                 item = QTableWidgetItem(str(value))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                item.setBackground(QBrush(QColor(cell_colour(fraction, i == j))))
-                item.setForeground(QBrush(QColor("#ffffff" if fraction > 0.55 else "#212529")))
-                item.setToolTip(f"{value} photo(s) of {classes[i]} the model called {classes[j]}. Click to see them.")
+                item.setBackground(QBrush(QColor(colour)))
+                item.setForeground(QBrush(QColor(text_on(colour))))
+                item.setToolTip(cell_tip.format(count=value, true=classes[i], said=classes[j]))
                 font = item.font()
                 font.setBold(True)
                 item.setFont(font)
@@ -112,8 +119,8 @@ class PredictionRows(QScrollArea):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("predictionRows")
-        self.setAccessibleName("Predictions for your photos")
-        self.setToolTip("The three classes the model thinks most likely for each photo, with how sure it is.")
+        self.setAccessibleName(self.tr("Predictions for your photos"))
+        self.setToolTip(self.tr("The three classes the model thinks most likely for each photo, with how sure it is."))
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.inner = QWidget()
@@ -149,21 +156,24 @@ class PredictionRows(QScrollArea):
                                                             Qt.AspectRatioMode.KeepAspectRatio))
         layout.addWidget(thumb)
         grid = QGridLayout()
-        name = QLabel(f"<b>{prediction.path.name}</b>")
+        name = QLabel("<b>{}</b>".format(prediction.path.name))
         name.setToolTip(str(prediction.path))
         grid.addWidget(name, 0, 0, 1, 2)
         bars = []
         if prediction.error:
-            grid.addWidget(QLabel(f"Could not read this file: {prediction.error}."), 1, 0, 1, 2)
+            grid.addWidget(QLabel(self.tr("Could not read this file: {error}.").format(error=prediction.error)),
+                           1, 0, 1, 2)
         for r, (cls, probability) in enumerate(prediction.top, start=1):
             label = QLabel(cls)
             label.setMinimumWidth(120)
             bar = QProgressBar()
             bar.setRange(0, 1000)
             bar.setValue(round(probability * 1000))
-            bar.setFormat(f"{probability:.1%}")
-            bar.setAccessibleName(f"{cls}: {probability:.1%}")
-            bar.setToolTip(f"The model is {probability:.1%} sure this photo shows {cls}.")
+            percent = format(probability, ".1%")
+            bar.setFormat(percent)
+            bar.setAccessibleName(self.tr("{name}: {percent}").format(name=cls, percent=percent))
+            bar.setToolTip(self.tr("The model is {percent} sure this photo shows {name}.").format(percent=percent,
+                                                                                                  name=cls))
             bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
             if r > 1:  # the runners-up in grey: the top answer stands out
                 bar.setStyleSheet("QProgressBar { text-align: center; } QProgressBar::chunk { background: #adb5bd; }")

@@ -23,7 +23,7 @@ class PreviewGrid(QWidget):
     def __init__(self, columns: int = 3, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("augmentPreviewGrid")
-        self.setAccessibleName("Augmented versions of the photo")
+        self.setAccessibleName(self.tr("Augmented versions of the photo"))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(300, 220)
         self.columns = columns
@@ -31,7 +31,7 @@ class PreviewGrid(QWidget):
         self.variants: list[QImage] = []
         self.variants_caption = ""
         self.original_caption: list[str] = []  # lines under the original: class, file name
-        self.placeholder = "No photo yet."
+        self.placeholder = self.tr("No photo yet.")
         self._dimmed = False
 
     def sizeHint(self) -> QSize:
@@ -43,7 +43,9 @@ class PreviewGrid(QWidget):
         self.original_caption = list(original_caption or [])
         self._dimmed = False
         photo = ", ".join(self.original_caption)
-        self.setAccessibleDescription(f"The original photo{' (' + photo + ')' if photo else ''} and {caption}")
+        described = (self.tr("The original photo ({photo}) and {caption}") if photo
+                     else self.tr("The original photo and {caption}"))
+        self.setAccessibleDescription(described.format(photo=photo, caption=caption))
         self.update()
 
     def set_placeholder(self, text: str) -> None:
@@ -93,8 +95,8 @@ class PreviewGrid(QWidget):
         metrics = QFontMetrics(painter.font())
         painter.setPen(ACCENT)
         painter.drawText(QRect(original.left(), 0, original.width(), caption), Qt.AlignmentFlag.AlignLeft
-                         | Qt.AlignmentFlag.AlignVCenter, metrics.elidedText("Original", Qt.TextElideMode.ElideRight,
-                                                                            original.width()))
+                         | Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(self.tr("Original"), Qt.TextElideMode.ElideRight, original.width()))
         if variants:
             width = variants[-1].right() - variants[0].left()
             painter.drawText(QRect(variants[0].left(), 0, width, caption),

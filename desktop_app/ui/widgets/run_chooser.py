@@ -1,18 +1,43 @@
-"""A drop-down of the training runs kept in the project, newest first."""
+"""A drop-down of the training runs kept in the project, newest first; runs of another
+dataset than the one on the Data page are listed too, and say which dataset is theirs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
+from desktop_app.core.data.scan import DatasetIndex
 from desktop_app.core.runs import RunInfo, list_runs, read_run
 
 # Where the runs are: a folder, or a callable returning one (read at each refresh);
 # None means the default runs folder (``runs.runs_dir()``).
 RunsSource = Path | Callable[[], Path | None] | None
+
+
+def of_another_dataset(run: RunInfo, index: DatasetIndex | None) -> bool:
+    """Whether ``run`` was trained on other photos than the checked dataset ``index``; a dataset
+    not checked yet (None) says nothing against the run."""
+    return index is not None and not run.folder.belongs_to(index)
+
+
+def another_dataset_text(run: RunInfo, action: str) -> str:
+    """Why ``action`` (e.g. "fine-tune it", already translated) is not offered for a run of another
+    dataset, and what to do."""
+    return QCoreApplication.translate(
+        "RunChooser", "{run} was trained on another dataset ({dataset}). To {action}, choose its folder on the Data "
+                      "page; for the photos chosen there now, train a new run.",
+    ).format(run=run.name, dataset=run.dataset_name, action=action)
+
+
+def run_label(run: RunInfo, index: DatasetIndex | None) -> str:
+    """A run as lists show it; a run of another dataset names its dataset."""
+    if not of_another_dataset(run, index):
+        return run.label
+    return QCoreApplication.translate("RunChooser", "Other dataset ({dataset}): {run}").format(
+        dataset=run.dataset_name, run=run.label)
 
 
 def relocated_dataset(run: RunInfo, session) -> Path | None:
@@ -26,11 +51,15 @@ def relocated_dataset(run: RunInfo, session) -> Path | None:
 
 def no_model_text(run: RunInfo) -> str:
     """Why a run has no model yet, and what to do about it."""
-    why = ("This run has no model yet: a run saves its model when its training ends. If it is still "
-           "training, wait until it finishes")
     if run.folder.checkpoints():
-        return why + "; otherwise restore one of its checkpoints on the Train page."
-    return why + "; a run stopped before its first epoch ended has nothing to use."
+        return QCoreApplication.translate(
+            "RunChooser", "This run has no model yet: a run saves its model when its training ends. If it is "
+                          "still training, wait until it finishes; otherwise restore one of its checkpoints on the "
+                          "Train page.")
+    return QCoreApplication.translate(
+        "RunChooser", "This run has no model yet: a run saves its model when its training ends. If it is still "
+                      "training, wait until it finishes; a run stopped before its first epoch ended has nothing "
+                      "to use.")
 
 
 class RunChooser(QComboBox):
@@ -48,6 +77,7 @@ class RunChooser(QComboBox):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.runs: list[RunInfo] = []
         self.source: RunsSource = None
+        self.dataset: Callable[[], DatasetIndex | None] = lambda: None  # the checked dataset on the Data page
         self.currentIndexChanged.connect(lambda _: self.runChanged.emit(self.current_run()))
 
     def runs_folder(self) -> Path | None:
@@ -75,9 +105,14 @@ class RunChooser(QComboBox):
         self.clear()
         if self.empty_text is not None:
             self.addItem(self.empty_text, None)
+        index = self.dataset()
         for run in self.runs:
-            self.addItem(run.label, str(run.path))
-            self.setItemData(self.count() - 1, str(run.path), 3)  # tooltip: the full folder
+            self.addItem(run_label(run, index), str(run.path))
+            tip = str(run.path)
+            if of_another_dataset(run, index):
+                tip += "\n" + self.tr("Trained on another dataset: {dataset} ({folder})").format(
+                    dataset=run.dataset_name, folder=run.config.data)
+            self.setItemData(self.count() - 1, tip, 3)  # tooltip: the full folder
         index = self.findData(str(keep)) if keep is not None else -1
         self.setCurrentIndex(index if index >= 0 else 0)
         self.blockSignals(False)

@@ -13,7 +13,7 @@ from collections import OrderedDict, deque
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QAbstractListModel, QModelIndex, QObject, QRunnable, QSize, Qt, QThreadPool, Signal,
+    QAbstractListModel, QCoreApplication, QModelIndex, QObject, QRunnable, QSize, Qt, QThreadPool, Signal,
 )
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListView, QWidget
@@ -189,8 +189,10 @@ class ThumbnailGrid(QListView):
     def __init__(self, side: int = THUMB_SIDE, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("thumbnailGrid")
-        self.setAccessibleName("Photos of the chosen class")
-        self.setToolTip("Photos of the class chosen on the left; hover over one to see its file name.")
+        # An explicit context: subclasses (CaptionedThumbnails) run this too, and self.tr would use their name.
+        self.setAccessibleName(QCoreApplication.translate("ThumbnailGrid", "Photos of the chosen class"))
+        self.setToolTip(QCoreApplication.translate(
+            "ThumbnailGrid", "Photos of the class chosen on the left; hover over one to see its file name."))
         self.loader = ThumbnailLoader(side, parent=self)
         self.model_ = ThumbnailModel(self.loader, self)
         self.setModel(self.model_)
