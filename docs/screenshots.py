@@ -16,6 +16,10 @@ small to read. Saved as optimised PNGs:
     light-N-step.png, dark-N-step.png                1,280 x 720
     light-large-N-step.png, dark-large-N-step.png    1,920 x 1,080
     presentation-N-step.png                          1,280 x 720, presentation mode
+    light-capture.png, dark-capture.png, presentation-capture.png
+                                                     taking photos with the camera (generated frames)
+    light-live.png, dark-live.png, presentation-live.png
+                                                     live prediction (generated frames; presentation: full screen)
 """
 
 from __future__ import annotations
@@ -86,6 +90,99 @@ def save(window, name: str) -> None:
     print(f"  {path.relative_to(REPO)} ({picture.width} x {picture.height}, {path.stat().st_size // 1024} KB)")
 
 
+def camera_scene(n: int):
+    """A generated webcam frame (640 x 480): a star held up in front of a wall, swaying a little."""
+    import math
+
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPolygonF
+
+    frame = QImage(640, 480, QImage.Format.Format_RGB32)
+    painter = QPainter(frame)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    wall = QLinearGradient(0, 0, 0, 480)
+    wall.setColorAt(0, QColor("#d9cbb4"))
+    wall.setColorAt(1, QColor("#a8977c"))
+    painter.fillRect(frame.rect(), wall)
+    painter.fillRect(0, 360, 640, 120, QColor("#6d5846"))  # a table
+    centre = QPointF(320 + 14 * math.sin(n / 6), 220 + 6 * math.cos(n / 5))
+    star = QPolygonF([centre + QPointF((95 if i % 2 == 0 else 40) * math.sin(i * math.pi / 5),
+                                       -(95 if i % 2 == 0 else 40) * math.cos(i * math.pi / 5)) for i in range(10)])
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 60))
+    painter.drawPolygon(star.translated(8, 10))  # its shadow
+    painter.setBrush(QColor("#f2b705"))
+    painter.drawPolygon(star)
+    painter.end()
+    return frame
+
+
+def capture_shots(app, window, theme, sets) -> None:
+    """The Data page taking photos with the camera, the camera played by ``camera_scene``:
+    light-capture.png, dark-capture.png, presentation-capture.png."""
+    import shutil
+
+    from desktop_app.core.data.frames import CAPTURE_PREFIX
+    from desktop_app.ui.widgets.frame_sources import TimedSource
+
+    sets = [s for s in sets if s[0] in ("light", "dark", "presentation")]
+    if not sets:
+        return
+    data = window.data_panel
+    shown = window.session.dataset  # put back afterwards, for the pictures that follow
+    own = (TEMP / "My shapes").resolve()  # photos never go into the demo dataset itself: a copy of it
+    if not own.exists():
+        shutil.copytree(data.shown.root, own)
+    window.go_to_step("Data")
+    data.load(own)
+    wait(app, 60, lambda: window.session.index is not None and window.session.index.root == own)
+    data.tabs.setCurrentWidget(data.photos_page)
+    data.class_list.setCurrentRow(data.shown.classes.index("stars"))
+    before = window.session.index.class_totals()["stars"]
+    data.capture.set_source(TimedSource(camera_scene, fps=15, name="Generated camera"))
+    data.camera_button.setChecked(True)
+    wait(app, 1.0)
+    data.capture.start_recording()  # a few photos, so the thumbnails and counts show them
+    wait(app, 1.0)
+    data.capture.stop_recording()
+    data.capture.wait_for_saving()
+    taken = len(list((own / "stars").glob(f"{CAPTURE_PREFIX}*.jpg")))
+    wait(app, 60, lambda: window.session.index is not None  # the page has counted them
+         and window.session.index.class_totals().get("stars") == before + taken)
+    for prefix, mode, presentation, size in sets:
+        theme.set_mode(mode)
+        window.desktop.set_presentation(presentation)
+        window.resize(*size)
+        wait(app, 1.5)
+        save(window, f"{prefix}-capture")
+        window.desktop.set_presentation(False)
+    data.camera_button.setChecked(False)
+    window.session.dataset = shown
+    wait(app, 60, lambda: window.session.index is not None and window.session.index.root != own)
+
+
+def live_shots(app, window, theme, sets) -> None:
+    """Try it live on the Evaluate page, the camera played by ``camera_scene``:
+    light-live.png, dark-live.png, presentation-live.png (full-screen, as in class)."""
+    from desktop_app.ui.widgets.frame_sources import TimedSource
+
+    panel = window.evaluate_panel
+    panel.make_live_source = lambda: TimedSource(camera_scene, fps=15, name="Generated camera")
+    window.go_to_step("Evaluate")
+    for prefix, mode, presentation, size in [s for s in sets if s[0] in ("light", "dark", "presentation")]:
+        theme.set_mode(mode)
+        window.desktop.set_presentation(presentation)
+        window.resize(*size)
+        dialog = panel.open_live()
+        if not presentation:
+            dialog.resize(*size)
+        wait(app, 120, lambda: dialog.view.shown is not None)
+        wait(app, 2.0)
+        save(dialog, f"{prefix}-live")
+        dialog.close()
+        window.desktop.set_presentation(False)
+
+
 def main(wanted: list[str]) -> int:
     sets = [s for s in SETS if not wanted or s[0] in wanted]
     if not sets:
@@ -134,6 +231,8 @@ def main(wanted: list[str]) -> int:
             wait(app, 1.0)
             save(window, f"{prefix}-{number}-{step.lower()}")
         window.desktop.set_presentation(False)
+    capture_shots(app, window, theme, sets)
+    live_shots(app, window, theme, sets)
     from PySide6.QtWidgets import QMessageBox
 
     from desktop_app.ui.shell import project_controller

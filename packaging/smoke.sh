@@ -19,8 +19,12 @@ trap 'rm -rf "$DATA"' EXIT
 # --self-test keeps its settings in a temporary folder itself; XDG_CONFIG_HOME is a second
 # guard, so a smoke test on someone's machine never touches their configuration.
 # Run from another folder, so nothing can be found relative to the checkout by accident.
+# The self-test starts the engine process and a training process (one short epoch): both are
+# the built program started again by multiprocessing (spawn), which freeze_support in
+# desktop_app/__main__.py turns into the child; it fails unless both answer.
 cd "$DATA"
 QT_QPA_PLATFORM=offscreen TRANSFER_STUDIO_DATA_DIR="$DATA/user-data" XDG_CONFIG_HOME="$DATA/config" \
-    timeout 600 "$APP" --self-test
+    timeout 600 "$APP" --self-test | tee "$DATA/self-test.txt"
+grep -q "^Training process [0-9]*: " "$DATA/self-test.txt" || { echo "No training process ran" >&2; exit 1; }
 "$APP" --version
 echo "smoke test passed"

@@ -66,6 +66,14 @@ def trained_run(tmp_path_factory) -> Path:
     return make_trained_run(tmp_path_factory.mktemp("trained"))
 
 
+@pytest.fixture(scope="session")
+def colour_run(tmp_path_factory) -> Path:
+    """A tiny finished run trained on red, green and blue photos (live prediction tests)."""
+    from trained_run import make_colour_run
+
+    return make_colour_run(tmp_path_factory.mktemp("colours"))
+
+
 @pytest.fixture
 def shared_weights() -> Path:
     if not SHARED_WEIGHTS.is_file():
@@ -100,3 +108,19 @@ def discard_unsaved_changes(monkeypatch):
     monkeypatch.setattr(project_controller, "ask_save_changes", lambda *_args: QMessageBox.StandardButton.Discard)
     # Another dataset while a project is open: use it in the project, unless the test says otherwise.
     monkeypatch.setattr(project_controller, "ask_dataset_in_project", lambda *_args: project_controller.USE_IN_PROJECT)
+
+
+@pytest.fixture
+def trash(tmp_path, monkeypatch) -> Path:
+    """The system trash, here a private folder: send2trash honours XDG_DATA_HOME on Linux (read
+    when it is imported, so its module's copy is pointed here too). Returns the trash's files/."""
+    home = tmp_path / "xdg-data"
+    home.mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    from send2trash import plat_other
+
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(home))
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(home / "Trash"))
+    monkeypatch.setattr(plat_other, "HOMETRASH", str(home / "Trash"))
+    monkeypatch.setattr(plat_other, "get_dev", lambda _path: 0)  # every disk uses this trash
+    return home / "Trash" / "files"

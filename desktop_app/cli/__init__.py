@@ -13,9 +13,9 @@ import sys
 from desktop_app import __version__
 from desktop_app.core.errors import UserError
 
-from desktop_app.cli import augment, evaluate, model, scan, train
+from desktop_app.cli import augment, classes, evaluate, model, scan, train
 
-COMMAND_MODULES = [train, augment, scan, model, evaluate]
+COMMAND_MODULES = [train, augment, scan, classes, model, evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -136,6 +136,22 @@ class PredictRequest(Request):
 
 
 @dataclass(frozen=True)
+class LivePredictRequest(Request):
+    """One camera frame (``results.live.model_input``: small uint8) through a run's model, which
+    stays loaded between frames; the window keeps at most one of these in flight."""
+
+    model: Path  # a run folder or a .keras file
+    frame: Any = field(compare=False)  # np.ndarray (size, size, 3) uint8: arrays do not compare as bools
+    frame_id: int = 0
+    lane: ClassVar[str] = "live"
+
+    def run(self, report, should_stop):
+        from desktop_app.core.results.live import predict_frame
+
+        return predict_frame(self.model, self.frame, self.frame_id)
+
+
+@dataclass(frozen=True)
 class ExportRequest(Request):
     run_dir: Path
     out: Path

@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from desktop_app.cli.qt_libraries import debian_package, missing_libraries, platform_problem
+from desktop_app.cli.qt_libraries import missing_libraries, platform_problem
+from desktop_app.core.system_packages import debian_package
 
 # What ldd printed for PySide6 6.11's xcb plugin on a fresh Debian without the xcb extras.
 LDD_XCB = """\

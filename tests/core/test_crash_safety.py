@@ -141,3 +141,31 @@ def test_fast_mode_keeps_the_head_each_epoch_and_a_kill_loses_nothing(tmp_path):
                            timeout=300)
     assert fresh.returncode == 0, fresh.stderr[-2000:]
     assert int(fresh.stdout.split()[-1]) == steps[-1]  # the last epoch's head, optimizer state included
+
+
+def test_best_is_the_most_accurate_epoch_and_of_equals_the_surest(tmp_path):
+    """An epoch as accurate as the best but with a lower validation loss becomes the best:
+    otherwise the first epoch to get every photo right stays "best" however unsure it was."""
+    from desktop_app.core.runs import checkpoint_meta
+    from desktop_app.core.train.checkpoints import checkpoint_callbacks
+    from desktop_app.core.train.plan import best_row
+
+    run = RunFolder(tmp_path / "run")
+    run.create()
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
+    epochs = [(0.75, 0.60), (1.0, 0.40), (1.0, 0.10), (1.0, 0.30), (0.9, 0.05), (1.0, float("nan")), (1.0, 0.10)]
+    history = [{"epoch": e, "val_accuracy": a, "val_loss": l} for e, (a, l) in enumerate(epochs, start=1)]
+    callbacks = checkpoint_callbacks(run, epoch_row=lambda epoch: history[epoch - 1], history=lambda: history)
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.on_train_begin()
+    best_after = []
+    for epoch, (accuracy, loss) in enumerate(epochs):
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch)
+        logs = {"loss": 0.5, "val_accuracy": accuracy, "val_loss": loss}
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+        best_after.append(checkpoint_meta(run.checkpoint_path(BEST))["epoch"])
+    assert best_after == [1, 2, 3, 3, 3, 3, 3]  # a tie on both counts keeps the earlier epoch
+    assert best_row(history)["epoch"] == 3  # the run's metrics name the same epoch

@@ -54,7 +54,7 @@ def test_model_card_says_what_the_model_takes_and_how_it_did(exported, trained_r
     card = json.loads((exported.out_dir / CARD_JSON).read_text())
     assert card["classes"] == ["circles", "squares", "stars", "triangles"]
     assert card["base_model"]["name"] == "mobilenet"
-    assert card["input"]["shape"] == [1, 32, 32, 3]
+    assert card["input"]["shape"] == [1, 64, 64, 3]
     assert "0..255" in card["input"]["description"] and "preprocessing is inside" in card["input"]["description"]
     assert "best_val_accuracy" in card["metrics"]
     assert card["date"][:4].isdigit()
@@ -93,7 +93,7 @@ def test_tflite_runs_on_a_raw_image_with_the_same_top1(exported, trained_run):
         interpreter = tf.lite.Interpreter(model_path=str(exported.out_dir / "model.tflite"))
         interpreter.allocate_tensors()
         inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-        assert inp["dtype"] == np.float32 and list(inp["shape"]) == [1, 32, 32, 3]
+        assert inp["dtype"] == np.float32 and list(inp["shape"]) == [1, 64, 64, 3]
         interpreter.set_tensor(inp["index"], image[np.newaxis])
         interpreter.invoke()
         lite = interpreter.get_tensor(out["index"])[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from PySide6.QtWidgets import QLabel
 
 from conftest import SHARED_WEIGHTS, make_image_folder
@@ -58,3 +59,16 @@ def test_the_screen_updates_when_tensorflow_is_ready(qtbot, tmp_path):
     assert dialog.verdicts["TensorFlow"] is True
     shown = " ".join(label.text() for label in dialog.findChildren(QLabel))
     assert "Download them on the Model page" in shown and "free where runs are saved" in shown
+
+
+def test_no_camera_gives_its_sentence(qtbot):
+    """Asked of the real QtMultimedia: this computer (a test machine) has no camera."""
+    from PySide6.QtMultimedia import QMediaDevices
+
+    from desktop_app.ui.shell.class_check import camera_check
+
+    if QMediaDevices.videoInputs():
+        pytest.skip("this computer has a camera")
+    check = camera_check()
+    assert check.applies and check.ready is False
+    assert check.finding == "No camera was found." and check.advice == "Plug in a webcam, or use photos from a folder."

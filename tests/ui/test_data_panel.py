@@ -43,9 +43,12 @@ def test_open_folder_shows_counts_bad_files_and_thumbnails(qtbot, panel, tmp_pat
     table = panel.table
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert headers == ["Class", "In folder", "Training", "Validation"]
-    assert [cell(table, r, 0) for r in range(table.rowCount())] == ["alpha", "beta"]
-    in_folder = sum(int(cell(table, r, 1)) for r in range(2))
-    used = sum(int(cell(table, r, c)) for r in range(2) for c in (2, 3))
+    # A class folder without a usable photo is listed with 0 (to be filled), never trained on.
+    assert [cell(table, r, 0) for r in range(table.rowCount())] == ["alpha", "beta", "empty_class"]
+    assert [cell(table, 2, c) for c in (1, 2, 3)] == ["0", "0", "0"]
+    assert panel.session.index.classes == ["alpha", "beta"]
+    in_folder = sum(int(cell(table, r, 1)) for r in range(3))
+    used = sum(int(cell(table, r, c)) for r in range(3) for c in (2, 3))
     assert in_folder == used == usable_count(expected)
 
     bad_names = {Path(panel.bad_table.item(r, 0).text()).name for r in range(panel.bad_table.rowCount())}
@@ -118,7 +121,8 @@ def test_a_single_class_folder_shows_a_clear_error(qtbot, panel, tmp_path):
     panel.load(str(root))
     qtbot.waitUntil(lambda: "only one class" in panel.message.text(), timeout=10_000)
     assert panel.message.property("role") == "error"
-    assert panel.session.index is None and panel.table.rowCount() == 0
+    # No dataset for the other pages; the class stays listed, so another can be made beside it.
+    assert panel.session.index is None and panel.table.rowCount() == 1 and panel.new_class_button.isEnabled()
 
 
 def test_a_missing_folder_says_so_and_clears_the_last_one(qtbot, panel, tmp_path):
@@ -144,12 +148,12 @@ def test_a_folder_without_images_clears_everything_of_the_last_one(qtbot, panel,
     panel.load(str(empty))
     qtbot.waitUntil(lambda: "No images were found" in panel.message.text(), timeout=10_000)
     assert panel.session.index is None and panel.summary.text() == "This folder cannot be used yet."
-    # No counts, class names, bars, photos or problems of the old folder stay underneath.
-    assert panel.table.rowCount() == 0 and panel.table.columnCount() == 0
-    assert panel.split_result.text() == "" and panel.class_list.count() == 0 and panel.problems_note.text() == ""
-    assert len(panel.train_bars.opts["x"]) == 0 and len(panel.val_bars.opts["x"]) == 0
-    for axis in ("bottom", "left"):  # pyqtgraph keeps the ticks it was given here
-        assert panel.chart.getAxis(axis)._tickLevels == [[]]
+    # No counts, class names, bars, photos or problems of the old folder stay underneath: only
+    # this folder's own class, empty, listed with 0 so that it can be filled.
+    assert [cell(panel.table, r, 0) for r in range(panel.table.rowCount())] == ["cats"]
+    assert panel.split_result.text() == "" and panel.class_list.count() == 1 and "No problems" in panel.problems_note.text()
+    assert list(panel.train_bars.opts["height"]) == [0] and list(panel.val_bars.opts["height"]) == [0]
+    assert [name for _, name in panel.chart.getAxis("bottom")._tickLevels[0]] == ["cats"]
     # A folder with images again: the scale and class names come back.
     open_and_wait(qtbot, panel, tmp_path / "data")
     assert panel.table.rowCount() == 3 and panel.chart.getAxis("left")._tickLevels is None

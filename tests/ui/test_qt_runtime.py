@@ -21,3 +21,10 @@ def test_process_events_keeps_none_alive():
                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": ""})
     assert out.returncode == 0, out.stderr[-500:]
     assert abs(int(out.stdout.strip())) < 100
+
+
+def test_the_camera_wheel_matches_the_qt_wheel():
+    """QtMultimedia (PySide6-Addons) loads only into the Qt of its own version."""
+    from importlib.metadata import version
+
+    assert version("PySide6-Addons") == version("PySide6-Essentials")

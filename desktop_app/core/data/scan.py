@@ -26,6 +26,7 @@ UNSUPPORTED_IMAGE_EXTENSIONS = {
     ".dng": "camera RAW", ".arw": "camera RAW", ".ico": "icon", ".jp2": "JPEG 2000", ".jxl": "JPEG XL",
 }
 IGNORED_FILE_NAMES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
+EMPTY_CLASSES_WARNING = "Left out empty class folder(s)"  # the start of the warning about them
 SPLIT_FOLDER_NAMES = {"train": "train", "test": "test", "val": "val", "valid": "val", "validation": "val"}
 
 
@@ -60,6 +61,14 @@ class DatasetIndex:
     validated: bool = False
     notes: dict[Path, tuple[str, ...]] = field(default_factory=dict)
     digests: dict[Path, str] = field(default_factory=dict)  # content digest of each usable file, once checked
+    # Class folders without a usable photo: left out of ``classes`` (nothing to learn from), but
+    # listed, so that a class just made in the app can be shown and filled.
+    empty_classes: list[str] = field(default_factory=list)
+
+    @property
+    def listed_classes(self) -> list[str]:
+        """Every class folder, with photos or not, in name order."""
+        return sorted([*self.classes, *self.empty_classes])
 
     def counts(self) -> dict[str, dict[str, int]]:
         """{split: {class: number of files}}, every class present in every split."""
@@ -96,6 +105,17 @@ class DatasetIndex:
             return 1.0
         return max(totals) / min(totals) if min(totals) else math.inf
 
+    def listing_problem(self) -> str | None:
+        """Why the listing is no dataset yet (no photos at all, or one class), in one sentence; None when
+        it is one. ``scan_folder`` raises it unless asked for the listing anyway."""
+        if not self.files and not self.bad_files:
+            return _no_images_message(self.root, _subfolders(self.root, []))
+        if len(self.classes) < 2 and not self.bad_files:
+            only = self.classes[0] if self.classes else "none"
+            return (f"{self.root} has only one class with images ({only}). A classifier needs at least two "
+                    "class folders to tell apart.")
+        return None
+
     def usability_problem(self) -> str | None:
         """Why a model cannot be trained on this folder, in one sentence; None when it can."""
         if not self.files:
@@ -120,6 +140,7 @@ class DatasetIndex:
             self.root, classes, kept, self.has_split_folders, warnings,
             sorted([*self.bad_files, *unusable.values()], key=lambda b: str(b.path)), True,
             {p: n for p, n in notes.items() if n}, digests,
+            sorted([*self.empty_classes, *(c for c in self.classes if c not in classes)]),
         )
 
 
@@ -131,8 +152,17 @@ def has_image_extension(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
-def scan_folder(root: str | os.PathLike) -> DatasetIndex:
-    """List a dataset folder (no decoding). Raises UserError with a clear sentence when unusable.
+def split_folders(root: Path, warnings: list[str]) -> dict[str, Path]:
+    """The split folders directly in ``root`` ({"train": .../train, "val": .../valid, ...}); they
+    decide the layout only when one of them is train/."""
+    return {SPLIT_FOLDER_NAMES[p.name.lower()]: p for p in _subfolders(root, warnings)
+            if p.name.lower() in SPLIT_FOLDER_NAMES}
+
+
+def scan_folder(root: str | os.PathLike, strict: bool = True) -> DatasetIndex:
+    """List a dataset folder (no decoding). Raises UserError with a clear sentence when unusable;
+    with ``strict=False`` a folder without photos, or with one class, is listed anyway (a dataset
+    being made in the app) and ``listing_problem()`` says what it lacks.
 
     Files are not opened here; ``validation.validate_index`` checks them afterwards.
     """
@@ -144,7 +174,7 @@ def scan_folder(root: str | os.PathLike) -> DatasetIndex:
     warnings: list[str] = []
     bad: list[BadFile] = []
     top = _subfolders(root, warnings)
-    split_dirs = {SPLIT_FOLDER_NAMES[p.name.lower()]: p for p in top if p.name.lower() in SPLIT_FOLDER_NAMES}
+    split_dirs = split_folders(root, [])
     if "train" in split_dirs:
         class_names = sorted({c.name for p in split_dirs.values() for c in _subfolders(p, warnings)})
         files = []
@@ -157,16 +187,14 @@ def scan_folder(root: str | os.PathLike) -> DatasetIndex:
         if loose:
             warnings.append(f"{loose} image(s) directly inside {root.name} are in no class folder and were left out.")
 
+    listed = class_names
     class_names, files = drop_empty_classes(class_names, files, warnings)
-    if not files and not bad:
-        raise UserError(_no_images_message(root, top))
-    if len(class_names) < 2 and not bad:
-        only = class_names[0] if class_names else "none"
-        raise UserError(
-            f"{root} has only one class with images ({only}). A classifier needs at least two "
-            "class folders to tell apart."
-        )
-    return DatasetIndex(root, class_names, files, "train" in split_dirs, warnings, bad)
+    index = DatasetIndex(root, class_names, files, "train" in split_dirs, warnings, bad,
+                         empty_classes=[c for c in listed if c not in class_names])
+    problem = index.listing_problem() if strict else None
+    if problem:
+        raise UserError(problem)
+    return index
 
 
 def drop_empty_classes(
@@ -179,7 +207,7 @@ def drop_empty_classes(
     empty = [name for name, n in zip(class_names, per_class) if n == 0]
     if not empty:
         return class_names, files
-    warnings.append(f"Left out empty class folder(s){' ' + why if why else ''}: {', '.join(empty)}.")
+    warnings.append(f"{EMPTY_CLASSES_WARNING}{' ' + why if why else ''}: {', '.join(empty)}.")
     keep = [name for name in class_names if name not in empty]
     remap = {class_names.index(name): i for i, name in enumerate(keep)}
     return keep, [ImageFile(f.path, remap[f.label], f.split) for f in files]

@@ -13,6 +13,7 @@ changed, and ignores photos added since.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -60,7 +61,7 @@ def make_split(
         raise UserError(f"The validation fraction must be between 0 and 1, not {val_fraction}.")
     if index.has_split_folders:
         val_split = "val" if index.files_in("val") else "test"
-        train = _stratified_take(index.files_in("train"), subset_percent / 100, seed, "subset")
+        train = _stratified_take(index.files_in("train"), subset_percent / 100, seed, "subset", legacy=legacy)
         val = index.files_in(val_split)
         if not val:
             raise UserError(f"{index.root} has a train folder but no test or val folder with images.")
@@ -68,8 +69,8 @@ def make_split(
     else:
         pool = index.files_in("pool")
         if legacy:
-            pool = _stratified_take(pool, subset_percent / 100, seed, "subset")
-        val = _stratified_take(pool, val_fraction, seed, "val", leave_one=True)
+            pool = _stratified_take(pool, subset_percent / 100, seed, "subset", legacy=True)
+        val = _stratified_take(pool, val_fraction, seed, "val", leave_one=True, legacy=legacy)
         chosen = set(val)
         train = [f for f in pool if f not in chosen]
         if not legacy:
@@ -87,11 +88,15 @@ def make_split(
 
 
 def _stratified_take(
-    files: list[ImageFile], fraction: float, seed: int, purpose: str, leave_one: bool = False
+    files: list[ImageFile], fraction: float, seed: int, purpose: str, leave_one: bool = False, legacy: bool = False,
 ) -> list[ImageFile]:
-    """At least one file per class (when it has any), chosen by a seeded shuffle per class.
+    """At least one file per class (when it has any), the first ones in a seeded order per class.
 
     ``leave_one`` keeps one file of each class out of the selection (for training).
+    Each photo's place in the order is drawn from its own name, so photos added to a class
+    (a capture) slot in among the others and the earlier photos mostly keep their part:
+    the embedding store then knows them already (a shuffle of the whole class, the rule of
+    ``legacy`` runs, would give about every photo another part).
     """
     if fraction >= 1:
         return list(files)
@@ -101,10 +106,19 @@ def _stratified_take(
     taken: list[ImageFile] = []
     for label, group in sorted(by_class.items()):
         group = sorted(group, key=lambda f: str(f.path))
-        random.Random(f"{seed}:{purpose}:{label}").shuffle(group)
+        if legacy:
+            random.Random(f"{seed}:{purpose}:{label}").shuffle(group)
+        else:
+            group.sort(key=lambda f: _draw(seed, purpose, f.path.name))
         n = max(1, math.floor(len(group) * fraction + 0.5))
         taken += group[: min(n, len(group) - 1) if leave_one else n]
     return sorted(taken, key=lambda f: (f.label, str(f.path)))
+
+
+def _draw(seed: int, purpose: str, name: str) -> bytes:
+    """A photo's place in its class's seeded order: from its file name, not from the class's
+    position among the classes, so a class added or renamed leaves the others' order alone."""
+    return hashlib.blake2b(f"{seed}:{purpose}:{name}".encode(), digest_size=8).digest()
 
 
 # --------------------------------------------------------------------------- the recorded split
@@ -228,8 +242,11 @@ def resolve(recorded: RecordedSplit, root: Path, class_map: Mapping[str, str] | 
     first; the check's cache makes an unchanged folder quick)."""
     from desktop_app.core.data.validate import validate_index
 
-    class_map = dict(class_map or {})
+    from desktop_app.core.data.edits import renamed_classes
+
     index = validate_index(scan_folder(root), report=report, should_stop=should_stop)
+    # Classes renamed in the app since the run are recorded in the folder; a map the user gives wins.
+    class_map = {**renamed_classes(root, recorded.classes, index.listed_classes), **dict(class_map or {})}
     check_classes(recorded.classes, index.classes, class_map)
     root = Path(index.root)
     usable = {f.path for f in index.files}

@@ -20,6 +20,7 @@ import keras
 from desktop_app.core import crashpoints
 from desktop_app.core.events import CheckpointSaved, EventSink, ignore_event
 from desktop_app.core.runs import BEST, LAST, WHOLE, RunFolder
+from desktop_app.core.train.plan import epoch_rank
 
 EpochRow = Callable[[int], "dict | None"]  # the history row of a complete epoch (1-based); None if it does not count
 
@@ -45,6 +46,23 @@ class ClassifierCheckpoint(keras.callbacks.ModelCheckpoint):
     def on_epoch_end(self, epoch, logs=None):
         if self._epoch_row(epoch + 1) is not None:  # a cut-short epoch is not worth the write
             super().on_epoch_end(epoch, logs)
+
+
+class BestCheckpoint(ClassifierCheckpoint):
+    """Saves an epoch that beats the best so far by ``epoch_rank``: higher validation accuracy,
+    or the same accuracy at a lower validation loss. Accuracy alone would keep the first epoch
+    that got every validation photo right, however unsure it still was of them."""
+
+    def __init__(self, filepath, best_so_far: tuple[float, float] | None, **kwargs):
+        super().__init__(filepath, monitor="val_accuracy", mode="max", save_best_only=True, **kwargs)
+        self.best_rank = best_so_far
+
+    def _should_save_model(self, epoch, batch, logs, filepath) -> bool:
+        rank = epoch_rank(logs or {})
+        if rank is None or (self.best_rank is not None and rank <= self.best_rank):
+            return False
+        self.best_rank = rank
+        return True
 
 
 class _CopyOf:
@@ -104,23 +122,22 @@ class PublishCheckpoints(keras.callbacks.Callback):
 
 
 def checkpoint_callbacks(
-    run: RunFolder, on_event: EventSink = ignore_event, best_so_far: float | None = None, head_only: bool = False,
+    run: RunFolder, on_event: EventSink = ignore_event, best_so_far: tuple[float, float] | None = None,
+    head_only: bool = False,
     epoch_row: EpochRow = lambda epoch: None, optimizer_steps: Callable[[], int] = lambda: 0,
     history: Callable[[], list[dict]] = list,
 ) -> list[keras.callbacks.Callback]:
-    """last.keras, and best.keras (by val_accuracy, not overwritten by a worse epoch after a
-    resume), both by Keras' ModelCheckpoint; best copies the file last just wrote.
+    """last.keras, and best.keras (by ``epoch_rank``, not overwritten by a worse epoch after a
+    resume; ``best_so_far`` is the rank of the run's best epoch before this fit), both by Keras'
+    ModelCheckpoint; best copies the file last just wrote.
     ``head_only``: the model being fit is the head (see ``publish_whole``)."""
     run.staging_dir.mkdir(parents=True, exist_ok=True)
     last = run.checkpoint_path(LAST, staged=True)
     first_best = not run.checkpoint_path(BEST).exists()
     return [
         ClassifierCheckpoint(last, epoch_row=epoch_row),
-        ClassifierCheckpoint(
-            run.checkpoint_path(BEST, staged=True), monitor="val_accuracy", mode="max", save_best_only=True,
-            initial_value_threshold=None if first_best else best_so_far, save_model=_CopyOf(last),
-            epoch_row=epoch_row,
-        ),
+        BestCheckpoint(run.checkpoint_path(BEST, staged=True), None if first_best else best_so_far,
+                       save_model=_CopyOf(last), epoch_row=epoch_row),
         PublishCheckpoints(run, on_event, epoch_row, optimizer_steps, history, head_only),
     ]
 

@@ -299,12 +299,14 @@ def embed(
     should_stop: Callable[[], bool] = lambda: False,
     views: AugmentedViews | None = None,
     view: int | None = None,
+    looked: Callable[[int], None] = lambda count: None,
 ) -> tuple[np.ndarray, list[int]] | None:
     """(embeddings of the files that could be read, their indices in ``files``); with
     ``views``, of version ``view`` of each photo. ``extractor`` is ``feature_extractor(model)``,
     made once for all the calls (each new one is traced again).
 
     Stored embeddings are reused; the base looks only at the others, and they are stored.
+    ``looked`` hears how many photos each batch the base really looked at had.
     A file that cannot be read (gone, damaged since) is left out. None when stopped.
     """
     from desktop_app.core.data.pipeline import AUTOTUNE, image_dataset
@@ -330,6 +332,7 @@ def embed(
                 computed[i] = vector
                 fresh[keys[i]] = vector
             store.put_many(fresh)
+            looked(len(fresh))
             report(len(files) - len(todo) + len(computed), len(files))
     kept = [i for i in range(len(files)) if keys[i] in found or i in computed]
     if not kept:

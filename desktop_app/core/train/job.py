@@ -35,7 +35,7 @@ from desktop_app.core.session import FEATURE_EXTRACTION, FINE_TUNING, TrainingCo
 from desktop_app.core.train import checkpoints, embeddings
 from desktop_app.core.train.callbacks import CachedValidation, Phase, ProgressCallback
 from desktop_app.core.train.plan import (
-    TrainingResult, bank_views, fast_mode_decision, fine_tuned_epochs, history_at_checkpoint,
+    TrainingResult, bank_views, best_row, epoch_rank, fast_mode_decision, fine_tuned_epochs, history_at_checkpoint,
 )
 
 __all__ = ["TrainingJob", "TrainingResult", "FEATURE_EXTRACTION", "FINE_TUNING"]
@@ -60,6 +60,7 @@ class TrainingJob:
         self.created = False  # this job made the run folder (a new run), so it may remove it again
         self.class_map: dict[str, str] = {}
         self.checkpoint = LAST  # where a resume starts: last, or best when last is damaged
+        self.base_looks = 0  # photos (or versions) the frozen base looked at: the others were stored
         self._model = None
         self._stop = threading.Event()
 
@@ -228,7 +229,7 @@ class TrainingJob:
         keras.utils.set_random_seed(config.split.seed)
         split = self._split(index)
         if split is None:
-            return TrainingResult(self.run_dir, self.history, {}, True)
+            return TrainingResult(self.run_dir, self.history, {}, True, self.base_looks)
         self._prepare_run_dir(split)
         split = self._drop_missing(split)
         self.batches_per_epoch = math.ceil(len(split.train) / settings.batch_size)
@@ -280,8 +281,8 @@ class TrainingJob:
 
     def _callbacks(self, phase: Phase, head_only: bool = False, validation: CachedValidation | None = None,
                    ) -> list[keras.callbacks.Callback]:
-        best_so_far = max((row["val_accuracy"] for row in self.history if row.get("val_accuracy") is not None),
-                          default=None)
+        best = best_row(self.history)
+        best_so_far = epoch_rank(best) if best is not None else None
         return [
             *([validation] if validation is not None else []),
             ProgressCallback(self, phase),
@@ -406,7 +407,7 @@ class TrainingJob:
         self.run_folder.publish_model(BEST)
         stopped = self._aborted() or len(self.history) < self.config.training.total_epochs
         self.on_event(Finished(self.run_dir, metrics, stopped))
-        return TrainingResult(self.run_dir, self.history, metrics, stopped)
+        return TrainingResult(self.run_dir, self.history, metrics, stopped, self.base_looks)
 
 
 class _Looks:
@@ -428,6 +429,9 @@ class _Looks:
     def expect(self, total: int) -> None:
         self.total = total
 
+    def _looked(self, count: int) -> None:
+        self.job.base_looks += count
+
     def embed(self, files: list[ImageFile], step: Step, views=None, view: int | None = None, by_row: bool = False):
         """(embeddings, one-hot labels) of the files that could be read; with ``by_row``,
         (embeddings, their rows in ``files``). None when stopped."""
@@ -445,7 +449,8 @@ class _Looks:
             self.extractor = embeddings.feature_extractor(self.model)
         result = embeddings.embed(self.extractor, files, self.split.digests, self.store, self.identity,
                                   job.config.model.img_size, batch, report=report,
-                                  should_stop=lambda: job.stop_requested, views=views, view=view)
+                                  should_stop=lambda: job.stop_requested, views=views, view=view,
+                                  looked=self._looked)
         if result is None:
             return None
         self.done += len(files)
@@ -476,7 +481,7 @@ def run_metrics(history: list[dict], split: Split) -> dict:
     scored = [row for row in history if row.get("val_accuracy") is not None and not row.get("nan")]
     if scored:
         final = scored[-1]
-        best = max(scored, key=lambda row: row["val_accuracy"])
+        best = best_row(scored) or max(scored, key=lambda row: row["val_accuracy"])
         metrics.update(
             final_val_accuracy=final["val_accuracy"],
             final_val_loss=final["val_loss"],

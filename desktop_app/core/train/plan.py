@@ -3,6 +3,7 @@ fine-tuning continues a run, where a resume starts, and what a run reports at th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,26 @@ class TrainingResult:
     history: list[dict]
     metrics: dict
     stopped_early: bool
+    # How many photos (or changed versions of them) the frozen base looked at in this run; the
+    # others came from the embedding store (new photos cost one look each, K with the bank).
+    base_looks: int = 0
+
+
+def epoch_rank(metrics: dict) -> tuple[float, float] | None:
+    """How good an epoch is, for "best": its validation accuracy, and of epochs as accurate the
+    one with the lower validation loss (as right, and surer of it). None for an epoch without
+    finite validation numbers, which is never best."""
+    try:
+        rank = (float(metrics["val_accuracy"]), -float(metrics["val_loss"]))
+    except (KeyError, TypeError):
+        return None
+    return rank if all(math.isfinite(v) for v in rank) else None
+
+
+def best_row(history: list[dict]) -> dict | None:
+    """The best complete epoch of ``history`` (the first of equals), by ``epoch_rank``."""
+    ranked = [row for row in history if not row.get("nan") and epoch_rank(row) is not None]
+    return max(ranked, key=epoch_rank, default=None)
 
 
 BANK_VIEWS = 10  # the most changed versions of a photo the augmentation bank keeps

@@ -13,11 +13,13 @@ from pathlib import Path
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QProcess, QSettings, QSignalBlocker, Qt, QTimer, QUrl,
+    QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QProcess, QSettings, QSignalBlocker, Qt, QTimer, QUrl, Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QFontMetrics
+from PySide6.QtGui import (
+    QAction, QBrush, QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QFontMetrics, QKeySequence,
+)
 from PySide6.QtWidgets import (
-    QAbstractItemView, QButtonGroup, QDoubleSpinBox, QFileDialog, QGridLayout, QGroupBox,
+    QAbstractItemView, QButtonGroup, QDoubleSpinBox, QFileDialog, QGridLayout, QGroupBox, QInputDialog,
     QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QProgressBar,
     QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QToolButton,
     QVBoxLayout, QWidget,
@@ -25,13 +27,16 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core import palette
 from desktop_app.core.data.demo import demo_dataset_dir, ensure_demo_dataset
-from desktop_app.core.data.scan import DatasetIndex, scan_folder
+from desktop_app.core.data import edits
+from desktop_app.core.data.edits import photo_folder
+from desktop_app.core.data.scan import EMPTY_CLASSES_WARNING, IMAGE_EXTENSIONS, DatasetIndex, scan_folder
 from desktop_app.core.data.split import Split, make_split
 from desktop_app.core.data.validate import ValidationProgress, validate_index
 from desktop_app.core.errors import UserError
 from desktop_app.core.session import DatasetChoice, Session
 from desktop_app.ui.tasks import LatestRequest, LocalWork
 from desktop_app.ui.widgets.bindings import bind, follow
+from desktop_app.ui.widgets.capture_view import CaptureView
 from desktop_app.ui.widgets.drops import dropped_folder, dropped_paths
 from desktop_app.ui.widgets.step_page import StepPage, named, set_role, styled_label
 from desktop_app.ui.widgets.thumbnail_grid import ThumbnailGrid
@@ -52,7 +57,7 @@ def load_dataset(choice: DatasetChoice, report, should_stop) -> DatasetIndex:
         report(QCoreApplication.translate("DataPanel", "Preparing the demo dataset…"))
     folder = ensure_demo_dataset() if choice.is_demo else choice.folder
     report(QCoreApplication.translate("DataPanel", "Reading {folder}…").format(folder=folder))
-    index = scan_folder(folder)
+    index = scan_folder(folder, strict=False)  # a dataset being made in the app: shown, then filled
     report(index)
     return validate_index(index, report=report, should_stop=should_stop)
 
@@ -75,10 +80,26 @@ def reveal_in_file_manager(path: Path) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
 
 
+def ask_text(parent: QWidget, title: str, label: str, text: str = "") -> str | None:
+    """A line the user types (a class or dataset name); None when they cancel. Tests replace it."""
+    value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal, text)
+    return value if ok else None
+
+
+def ask_photo_files(parent: QWidget, title: str, start: str) -> list[Path]:
+    """Image files the user picks; [] when they cancel. Tests replace it."""
+    patterns = " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS))
+    files, _ = QFileDialog.getOpenFileNames(
+        parent, title, start, QCoreApplication.translate("DataPanel", "Photos ({patterns})").format(patterns=patterns))
+    return [Path(f) for f in files]
+
+
 class DataPanel(StepPage):
     """Shows ``session.dataset`` and ``session.split``; publishes the checked folder as ``session.index``."""
 
     wraps_to_fit = True  # its split sentences are long: on a small screen the page scrolls instead
+    trainRequested = Signal()  # "Train with these photos": the main window trains them at once
+    classSelected = Signal(str)  # the class chosen in the Photos tab ("" for none)
 
     def __init__(self, session: Session, parent: QWidget | None = None, settings: QSettings | None = None):
         super().__init__(  # not self.tr: the QObject does not exist before this call
@@ -101,7 +122,11 @@ class DataPanel(StepPage):
         self.reveal = reveal_in_file_manager
         self.setAcceptDrops(True)
 
+        self.shelf = edits.UndoShelf()  # the last deletion, for Undo; the trash gets it later
+        self._default_undo_folder = self.shelf.folder
+        self._undo_note = ""  # what Undo will say it brought back
         self.layout_.addLayout(self._build_folder_row())
+        self.layout_.addLayout(self._build_edit_row())
         self.busy = QProgressBar(objectName="scanProgress", maximum=0, textVisible=True)
         self.busy.setAccessibleName(self.tr("Checking the images"))
         self.busy.setFormat("")
@@ -112,7 +137,17 @@ class DataPanel(StepPage):
         self.summary = styled_label(self.tr("No folder yet. Choose one, drop one here, or try the demo dataset."),
                                     "summary", "datasetSummary")
         self.summary.setStyleSheet("font-size: 14pt; font-weight: 600;")
-        self.layout_.addWidget(self.summary)
+        # Beside what the folder holds: train on exactly these photos, at once.
+        self.train_button = named(QPushButton(self.tr("Train with these photos")), "trainNowButton",
+                                  self.tr("Train with these photos"),
+                                  self.tr("Go straight to a trained model: a fast base whose weights are on this "
+                                          "computer and the Quick experiment settings. The Model and Train pages "
+                                          "keep every setting."))
+        self.train_button.clicked.connect(self.trainRequested)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(self.train_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.layout_.addLayout(summary_row)
         self.message = styled_label("", "warning", "datasetMessage")
         self.message.hide()
         self.layout_.addWidget(self.message)
@@ -130,6 +165,7 @@ class DataPanel(StepPage):
         self._refresh_recent_menu()
         follow(session.events.dataset, self._dataset_changed, self)
         follow(session.events.split, self._update_split, self)
+        self._connect_edit_views()
 
     # ------------------------------------------------------------------ building
 
@@ -156,6 +192,230 @@ class DataPanel(StepPage):
         self.choose_button.clicked.connect(self.choose_folder)
         self.demo_button.clicked.connect(lambda: self.load(None))
         return row
+
+    def _build_edit_row(self) -> QVBoxLayout:
+        """Make the dataset in the app: classes, photos, Undo. Each edit changes the folder on disk,
+        then the page reads it again; what it did (or why not) shows underneath."""
+        column = QVBoxLayout()
+        column.setSpacing(4)
+        row = QHBoxLayout()
+        column.addLayout(row)
+        buttons = (
+            ("new_dataset_button", self.tr("New dataset…"), "newDatasetButton",
+             self.tr("Make an empty dataset folder (in your Pictures folder) and open it; then add classes."),
+             self.new_dataset),
+            ("new_class_button", self.tr("New class"), "newClassButton",
+             self.tr("Make a new, empty class folder; then add photos to it."), self.new_class),
+            ("rename_button", self.tr("Rename…"), "renameClassButton",
+             self.tr("Rename the selected class. Runs trained before keep working with the new name."),
+             self.rename_selected_class),
+            ("delete_button", self.tr("Delete"), "deleteButton",
+             self.tr("Delete the photos selected in the Photos tab, or else the selected class. Undo (Ctrl+Z) "
+                     "brings it back; later it goes to the trash."), self.delete_selected),
+            ("add_photos_button", self.tr("Add photos…"), "addPhotosButton",
+             self.tr("Copy photos into the selected class (or drop photo files onto a class)."),
+             self.add_photos_to_selected),
+            ("undo_button", self.tr("Undo"), "undoDeleteButton",
+             self.tr("Bring back what was deleted last (Ctrl+Z)."), self.undo_delete),
+            ("delete_captured_button", self.tr("Delete camera photos"), "deleteCapturedButton",
+             self.tr("Delete every photo taken with the camera in this dataset, in one click (Undo brings them "
+                     "back until the next deletion)."), self.delete_captured_photos),
+        )
+        for attribute, text, name, tip, slot in buttons:
+            button = named(QPushButton(text), name, text.rstrip("…"), tip)
+            button.clicked.connect(slot)
+            setattr(self, attribute, button)
+            row.addWidget(button)
+            if button is self.new_dataset_button:
+                row.addSpacing(12)
+        row.insertStretch(row.count() - 1, 1)
+        # A projector's big text has no room for all seven: the rarer ones wait outside presentation mode.
+        self.fold_in_presentation(self.new_dataset_button, self.rename_button, self.delete_captured_button)
+        self.edit_note = styled_label("", "explain", "editNote")
+        self.edit_note.hide()
+        column.addWidget(self.edit_note)
+        # Ctrl+Z on the page; the window's Edit menu shows the same action.
+        self.undo_action = QAction(self.tr("&Undo delete"), self, shortcut=QKeySequence.StandardKey.Undo)
+        self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.undo_action.setToolTip(self.tr("Bring back what was deleted last on the Data page."))
+        self.undo_action.triggered.connect(self.undo_delete)
+        self.addAction(self.undo_action)
+        for button in buttons[1:]:  # nothing to change before a folder is open
+            getattr(self, button[0]).setEnabled(False)
+        self.undo_action.setEnabled(False)
+        return column
+
+    # ------------------------------------------------------------------ making the dataset
+
+    def _connect_edit_views(self) -> None:
+        """The class table and the Photos tab choose what the edit buttons act on."""
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.currentCellChanged.connect(lambda row, *_: row >= 0 and self.class_list.setCurrentRow(row))
+        self.thumbnails.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # to delete several
+        self.thumbnails.selectionModel().selectionChanged.connect(self._update_edit_buttons)
+        delete = QAction(self.tr("Delete the selected photos"), self.thumbnails,
+                         shortcut=QKeySequence.StandardKey.Delete)
+        delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.triggered.connect(self.delete_selected)
+        self.thumbnails.addAction(delete)
+
+    def class_at(self, pos) -> str | None:
+        """The class under ``pos`` (page coordinates): a row of the class table or of the Photos tab's
+        list, or the class whose photos are shown there."""
+        widget = self.childAt(pos)
+        for view in (self.table, self.class_list):
+            if widget is not None and (widget is view.viewport() or view.viewport().isAncestorOf(widget)):
+                row = view.indexAt(view.viewport().mapFrom(self, pos)).row()
+                listed = self.shown.listed_classes if self.shown is not None else []
+                return listed[row] if 0 <= row < len(listed) else None
+        if widget is not None and (widget is self.thumbnails.viewport() or self.thumbnails.isAncestorOf(widget)):
+            return self.selected_class() or None
+        return None
+
+    def editable_root(self) -> Path | None:
+        """The dataset folder the edit buttons change: the one shown, never the demo dataset."""
+        folder = self.session.dataset.folder
+        return folder if folder is not None and folder.is_dir() else None
+
+    def _update_edit_buttons(self) -> None:
+        root = self.editable_root() if hasattr(self, "class_list") else None
+        chosen = bool(root is not None and self.shown is not None and self.selected_class())
+        photos = bool(self._selected_photos())
+        for button in (self.new_class_button, self.add_photos_button):
+            button.setEnabled(root is not None and (chosen or button is self.new_class_button))
+        self.rename_button.setEnabled(chosen)
+        self.delete_button.setEnabled(chosen or photos)
+        self.delete_button.setText(self.tr("Delete photos") if photos else self.tr("Delete class"))
+        self.undo_button.setEnabled(self.shelf.can_undo)
+        self.undo_action.setEnabled(self.shelf.can_undo)
+        captured = bool(self.shown and root and any(
+            f.path.name.startswith(edits.CAPTURE_PREFIX) for f in [*self.shown.files, *self.shown.bad_files]))
+        self.delete_captured_button.setEnabled(captured)
+
+    def _selected_photos(self) -> list[Path]:
+        if not hasattr(self, "thumbnails"):
+            return []
+        return [Path(i.data(Qt.ItemDataRole.UserRole)) for i in self.thumbnails.selectionModel().selectedIndexes()]
+
+    def _note(self, text: str, role: str = "explain") -> None:
+        set_role(self.edit_note, role)
+        self.edit_note.setText(text)
+        self.edit_note.setVisible(bool(text))
+
+    def _edit(self, work, show_class: str | None = None) -> bool:
+        """Run one edit of the dataset folder; its sentence (or the problem) shows beside the buttons,
+        and the page reads the folder again."""
+        root = self.editable_root()
+        if root is None:
+            self._note(self.tr("The demo dataset cannot be changed: make your own with New dataset…"), "warning")
+            return False
+        # Deleted items wait in the open project's own undo folder (else the app's) until the trash.
+        runs = self.session.runs_folder
+        self.shelf.folder = Path(runs).parent / "undo" if runs is not None else self._default_undo_folder
+        try:
+            note = work(root)
+        except UserError as e:  # from core: one sentence, already in the user's words
+            self._note(str(e), "error")
+            return False
+        self._note(note)
+        if show_class is not None:
+            self._chosen_class = show_class
+        self.reload()
+        return True
+
+    def new_dataset(self) -> None:
+        where = self.tr("Name of the new dataset folder (it is made in {folder}):").format(
+            folder=edits.default_dataset_parent())
+        name = ask_text(self, self.tr("New dataset"), where, self.tr("My photos"))
+        if name is None:
+            return
+        try:
+            folder = edits.new_dataset(name)
+        except UserError as e:
+            self._note(str(e), "error")
+            return
+        self._note(self.tr("Made the empty dataset {folder}. Press New class to make your first class.").format(
+            folder=folder))
+        self.load(folder)
+
+    def new_class(self) -> None:
+        root = self.editable_root()
+        taken = set(edits.listed_class_names(root)) if root else set()
+        default = next(self.tr("Class {number}").format(number=n) for n in range(1, 10_000)
+                       if self.tr("Class {number}").format(number=n) not in taken)
+        name = ask_text(self, self.tr("New class"), self.tr("Name of the new class:"), default)
+        if name is not None:
+            self._edit(lambda r: self.tr("Made the class {name}; now add photos to it.").format(
+                name=edits.create_class(r, name).name), show_class=name.strip())
+
+    def rename_selected_class(self) -> None:
+        old = self.selected_class()
+        if not old:
+            return
+        new = ask_text(self, self.tr("Rename class"), self.tr("New name of {name}:").format(name=old), old)
+        if new is not None:
+            self._edit(lambda r: self.tr("Renamed {old} to {new}; runs trained before know it by its new name.")
+                       .format(old=old, new=edits.rename_class(r, old, new)), show_class=new.strip())
+
+    def add_photos_to_selected(self) -> None:
+        name = self.selected_class()
+        if name:
+            files = ask_photo_files(self, self.tr("Add photos to {name}").format(name=name), str(Path.home()))
+            if files:
+                self.add_photos(name, files)
+
+    def add_photos(self, name: str, files: list[Path]) -> None:
+        """Copy ``files`` into class ``name``; files that are not photos are named, not copied."""
+        refused = []
+
+        def work(root: Path) -> str:
+            result = edits.add_photos(root, name, files)
+            refused.extend(result.refused)
+            added = self.tr("Added %n photo(s) to {name}.", "", len(result.added)).format(name=name)
+            return f"{added} {result.refusal()}" if result.refused else added  # the refusal is core's sentence
+        if self._edit(work, show_class=name) and refused:
+            set_role(self.edit_note, "warning")
+
+    def delete_selected(self) -> None:
+        photos, name = self._selected_photos(), self.selected_class()
+
+        def delete_photos(root: Path) -> str:
+            edits.delete_photos(root, photos, self.shelf)
+            self._undo_note = self.tr("%n photo(s) are back.", "", len(photos))
+            return self.tr("Deleted %n photo(s) from {name}. Undo (Ctrl+Z) brings them back.", "",
+                           len(photos)).format(name=name)
+
+        def delete_class(root: Path) -> str:
+            edits.delete_class(root, name, self.shelf)
+            self._undo_note = self.tr("The class {name} is back.").format(name=name)
+            return self.tr("Deleted the class {name}. Undo (Ctrl+Z) brings it back.").format(name=name)
+        if photos or name:
+            self._edit(delete_photos if photos else delete_class)
+        self._update_edit_buttons()
+
+    def delete_captured_photos(self) -> None:
+        def work(root: Path) -> str:
+            deleted = edits.delete_captured_photos(root, self.shelf)
+            if deleted is None:
+                return self.tr("There are no photos taken with the camera in this dataset.")
+            self._undo_note = self.tr("%n camera photo(s) are back.", "", len(deleted.items))
+            return self.tr("Deleted the %n photo(s) taken with the camera. Undo (Ctrl+Z) brings them back.", "",
+                           len(deleted.items))
+        self._edit(work)
+        self._update_edit_buttons()
+
+    def undo_delete(self) -> None:
+        """Put the last deletion back where it was (whichever folder the page shows now)."""
+        if not self.shelf.can_undo:
+            return
+        try:
+            self.shelf.undo()
+        except OSError as e:
+            self._note(self.tr("Could not bring it back ({problem}); it is still in {folder}.").format(
+                problem=e.strerror or e, folder=self.shelf.folder), "error")
+        else:
+            self._note(self._undo_note)
+        self.reload()
 
     def _build_classes_tab(self) -> QWidget:
         page = QWidget()
@@ -278,16 +538,83 @@ class DataPanel(StepPage):
 
     def _build_photos_tab(self) -> QWidget:
         page = QWidget()
+        self.photos_page = page
         layout = QHBoxLayout(page)
         layout.setContentsMargins(0, 10, 0, 0)
         self.class_list = QListWidget()
         named(self.class_list, "photoClassList", self.tr("Classes"), self.tr("Choose a class to see its photos."))
-        self.class_list.setFixedWidth(220)
+        # Narrower when space is short (presentation mode's big text beside the camera).
+        self.class_list.setMinimumWidth(150)
+        self.class_list.setMaximumWidth(220)
         self.thumbnails = ThumbnailGrid()
-        layout.addWidget(self.class_list)
-        layout.addWidget(self.thumbnails, 1)
+        layout.addLayout(self._build_class_column())
+        layout.addWidget(self._build_camera_splitter(), 1)
         self.class_list.currentRowChanged.connect(self._show_class_photos)
+        self.class_list.currentRowChanged.connect(self._class_chosen)
+        self._chosen_class = ""  # kept by name across rescans (a photo taken, a class added)
         return page
+
+    def _build_class_column(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        self.camera_button = named(QPushButton(self.tr("Open the camera"), checkable=True),
+                                   "cameraButton", self.tr("Take photos with the camera"),
+                                   self.tr("Open the camera and take photos for the class chosen above. "
+                                           "The photos stay on this computer."))
+        self.camera_button.setMaximumWidth(220)
+        column.addWidget(self.class_list, 1)
+        column.addWidget(self.camera_button)
+        return column
+
+    def _build_camera_splitter(self) -> QSplitter:
+        """The camera, while "Take photos" is on (it runs only then, and only while this tab
+        is on screen), beside the chosen class's photos, where each new one appears."""
+        self.capture = CaptureView()  # the webcam, made the first time it opens
+        self.capture.hide()
+        splitter = QSplitter(Qt.Orientation.Horizontal, objectName="captureSplitter")
+        splitter.addWidget(self.capture)
+        splitter.addWidget(self.thumbnails)
+        splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 1)
+        # Photos just taken show at once; the counts and checks follow in one rescan after the last one.
+        self.rescan_timer = QTimer(self, singleShot=True, interval=1500)
+        self.rescan_timer.timeout.connect(self._rescan_after_capture)
+        self.camera_button.toggled.connect(self._open_camera)
+        self.capture.photoSaved.connect(self._photo_captured)
+        self.classSelected.connect(self._aim_camera)
+        return splitter
+
+    def selected_class(self) -> str:
+        """The class chosen in the Photos tab, "" when none."""
+        row = self.class_list.currentRow()
+        listed = self.shown.listed_classes if self.shown is not None else []  # empty classes too
+        return listed[row] if 0 <= row < len(listed) else ""
+
+    def _class_chosen(self, _row: int) -> None:
+        name = self.selected_class()
+        self._chosen_class = name or self._chosen_class  # a rescan empties the list first: keep the choice
+        self.classSelected.emit(name)
+
+    def _open_camera(self, on: bool) -> None:
+        self.camera_button.setText(self.tr("Close the camera") if on else self.tr("Open the camera"))
+        self.capture.setVisible(on)
+
+    def _aim_camera(self, name: str) -> None:
+        root = self.editable_root()  # never the demo dataset, which the app may draw again
+        why = (self.tr("The demo dataset cannot be changed: make your own with New dataset…")
+               if root is None and self.shown is not None else "")
+        self.capture.set_target(photo_folder(root, name) if name and root else None, name, why)
+
+    def _photo_captured(self, path: Path) -> None:
+        if path.parent == self.capture.folder and self.capture.class_name == self.selected_class():
+            self.thumbnails.add_files([path])
+        self.rescan_timer.start()
+
+    def _rescan_after_capture(self) -> None:
+        if self.capture.record_timer.isActive():  # still recording: once, when the button is let go
+            self.rescan_timer.start()
+        else:
+            self.reload()
 
     def _build_problems_tab(self) -> QWidget:
         page = QWidget()
@@ -394,7 +721,7 @@ class DataPanel(StepPage):
         self._show_index(index)
         if not self.session.dataset.is_demo:
             self._remember(str(index.root))
-        self.session.index = index
+        self.session.index = None if index.listing_problem() else index  # no photos, or one class: no dataset yet
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
@@ -418,7 +745,10 @@ class DataPanel(StepPage):
         self.shown = index
         self.path_edit.setText(str(index.root))
         self.path_edit.setToolTip(str(index.root))
-        if index.validated:
+        listing = index.listing_problem()
+        if listing:
+            self.summary.setText(self.tr("This folder cannot be used yet."))
+        elif index.validated:
             odd = self.tr(", {count:,} converted").format(count=len(index.notes)) if index.notes else ""
             left_out = self.tr(" · {count:,} left out").format(count=len(index.bad_files)) if index.bad_files else ""
             self.summary.setText(self.tr("{classes} classes · {count:,} usable images{converted}{left_out}").format(
@@ -426,9 +756,20 @@ class DataPanel(StepPage):
         else:
             self.summary.setText(self.tr("{classes} classes · {count:,} images · checking each one…").format(
                 classes=len(index.classes), count=len(index.files)))
-        problem = index.usability_problem() if index.validated else None
-        messages = ([problem] if problem else []) + index.warnings
-        self._set_message("\n".join(messages), "error" if problem else "warning")
+        problem = listing or (index.usability_problem() if index.validated else None)
+        messages = ([problem] if problem else []) + [w for w in index.warnings
+                                                    if not w.startswith(EMPTY_CLASSES_WARNING)]
+        if index.empty_classes:  # said for a class just made, not as a folder's fault
+            messages.append(self.tr("No photos in {names} yet: add some with Add photos or by dropping photo files "
+                                    "onto the class. Training leaves out classes without photos.").format(
+                names=", ".join(index.empty_classes)))
+        if not index.listed_classes and not index.bad_files:  # a new dataset: nothing wrong, only a start
+            self.summary.setText(self.tr("No classes yet."))
+            messages = [self.tr("Press New class to make the first class, then add photos to it with Add photos or "
+                                "by dropping photo files onto the class. The model needs at least two classes.")]
+            problem = None
+        role = "error" if problem else "warning" if index.listed_classes else "explain"
+        self._set_message("\n".join(messages), role)
         self._update_split_controls()
         self._update_split()
         self._fill_photos()
@@ -463,7 +804,7 @@ class DataPanel(StepPage):
         self._show_subset()
         settings = self.session.split
         self.split = None
-        if self.shown is not None:
+        if self.shown is not None and not self.shown.listing_problem():
             try:
                 self.split = make_split(self.shown, settings.subset_percent, settings.val_fraction, settings.seed)
             except UserError as e:
@@ -490,10 +831,10 @@ class DataPanel(StepPage):
         self.table.clear()
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
-        self.table.setRowCount(len(index.classes))
-        for row, name in enumerate(index.classes):
+        self.table.setRowCount(len(index.listed_classes))
+        for row, name in enumerate(index.listed_classes):  # a class without photos shows with 0
             self.table.setItem(row, 0, QTableWidgetItem(name))
-            values = [counts[s][name] for s in splits] + [used["train"].get(name, 0), used["val"].get(name, 0)]
+            values = [counts[s].get(name, 0) for s in splits] + [used["train"].get(name, 0), used["val"].get(name, 0)]
             for col, value in enumerate(values, start=1):
                 item = QTableWidgetItem("{:,}".format(value))  # a number: nothing to translate
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -514,7 +855,7 @@ class DataPanel(StepPage):
         axis = self.chart.getAxis("bottom")
         metrics = QFontMetrics(axis.style.get("tickFont") or self.chart.font())
         width = view.width() or self.chart.width()
-        axis.setTicks([fitted_ticks(list(self.shown.classes), width, metrics)])
+        axis.setTicks([fitted_ticks(list(self.shown.listed_classes), width, metrics)])
 
     def apply_presentation_scale(self, scale: float) -> None:
         super().apply_presentation_scale(scale)
@@ -531,9 +872,10 @@ class DataPanel(StepPage):
             return
         used = self.split.counts() if self.split else None
         totals = index.class_totals()
-        xs = list(range(len(index.classes)))
-        train = [used["train"][c] if used else totals[c] for c in index.classes]
-        val = [used["val"][c] if used else 0 for c in index.classes]
+        listed = index.listed_classes
+        xs = list(range(len(listed)))
+        train = [used["train"].get(c, 0) if used else totals.get(c, 0) for c in listed]
+        val = [used["val"].get(c, 0) if used else 0 for c in listed]
         self.train_bars.setOpts(x=xs, height=train, width=0.6)
         self.val_bars.setOpts(x=xs, y0=train, height=val, width=0.6)
         self._fit_class_names()
@@ -555,23 +897,30 @@ class DataPanel(StepPage):
 
     def _fill_photos(self) -> None:
         index = self.shown
-        current = self.class_list.currentRow()
+        chosen = self._chosen_class
+        listed = index.listed_classes  # empty classes too: one just made is there to be filled
+        current = listed.index(chosen) if chosen in listed else self.class_list.currentRow()
+        totals = index.class_totals()
         self.class_list.blockSignals(True)
         self.class_list.clear()
-        for label, name in enumerate(index.classes):
-            n = sum(1 for f in index.files if f.label == label)
+        for name in listed:
+            n = totals.get(name, 0)
             item = QListWidgetItem("{}  ({:,})".format(name, n))  # a name and a number: nothing to translate
             item.setToolTip(self.tr("Show the {count:,} photos of {name}").format(count=n, name=name))
             self.class_list.addItem(item)
         self.class_list.blockSignals(False)
-        self.class_list.setCurrentRow(min(max(current, 0), len(index.classes) - 1))
+        self.class_list.setCurrentRow(min(max(current, 0), len(listed) - 1))
         self._show_class_photos(self.class_list.currentRow())
 
     def _show_class_photos(self, row: int) -> None:
-        if self.shown is None or row < 0:
+        name = self.selected_class() if row == self.class_list.currentRow() else ""
+        if name and self.table.currentRow() != row:
+            self.table.selectRow(row)  # the same class in the Classes tab
+        if self.shown is None or name not in self.shown.classes:  # no class, or one without photos yet
             self.thumbnails.set_files([])
+            self._update_edit_buttons()
             return
-        files = self.shown.files_of_class(row)
+        files = self.shown.files_of_class(self.shown.classes.index(name))
         tips = []
         for f in files:
             notes = self.shown.notes.get(f.path)
@@ -579,6 +928,7 @@ class DataPanel(StepPage):
             converted = "\n" + self.tr("Converted: {notes}").format(notes=", ".join(notes)) if notes else ""
             tips.append(f"{f.path.name}{split}{converted}")
         self.thumbnails.set_files([f.path for f in files], tips)
+        self._update_edit_buttons()
 
     def _fill_problems(self) -> None:
         bad = self.shown.bad_files
@@ -651,8 +1001,11 @@ class DataPanel(StepPage):
             return
         event.acceptProposedAction()
         folder = dropped_folder(event)
+        target = self.class_at(event.position().toPoint()) if folder is None else None
         if folder is not None:
             self.load(folder)
+        elif target is not None:  # photo files dropped onto a class: copied into it
+            self.add_photos(target, paths)
         else:
             self._set_message(self.tr("{name} is a file: this page takes a folder of photos with one sub-folder "
                                       "per class (for example cats/ and dogs/). Drop that folder here, or pick it "
@@ -662,6 +1015,7 @@ class DataPanel(StepPage):
         self.loader.cancel()
         self.loader.wait(msecs)
         self.thumbnails.stop(msecs)
+        self.shelf.flush()  # the window closes: the last deletion goes to the trash
 
 
 def _short_name(name: str, limit: int = 14) -> str:

@@ -24,7 +24,7 @@ from desktop_app.core.results.evaluation import load_evaluation
 from desktop_app.core.runs import RunInfo
 from desktop_app.core.session import Session
 from desktop_app.ui.tasks import Engine, LatestRequest, LocalWork
-from desktop_app.ui.widgets import class_map_dialog
+from desktop_app.ui.widgets import class_map_dialog, live_view
 from desktop_app.ui.widgets.bindings import follow
 from desktop_app.ui.widgets.drops import dropped_paths
 from desktop_app.ui.widgets.evaluation_views import (
@@ -38,6 +38,8 @@ from desktop_app.ui.widgets.training_curves import TrainingCurves
 
 
 EVALUATE_TIP = QT_TRANSLATE_NOOP("EvaluatePanel", "Test the run's best model on its validation photos.")
+LIVE_TIP = QT_TRANSLATE_NOOP("EvaluatePanel", "Point the camera at things: big bars show, many times a second, what "
+                                              "the run's model thinks it sees.")
 
 
 def thumbnails_for(result, report, should_stop):
@@ -94,6 +96,11 @@ class EvaluatePanel(StepPage):
         top.addWidget(QLabel(self.tr("Compare with:")))
         top.addWidget(self.compare, 2)
         top.addWidget(self.evaluate_button)
+        self.live_button = named(QPushButton(self.tr("Try it live")), "liveButton", self.tr("Try the model live"),
+                                 self.tr(LIVE_TIP))
+        self.live_dialog: live_view.LiveDialog | None = None
+        self._update_live_button(None)
+        top.addWidget(self.live_button)
         self.layout_.addLayout(top)
 
         status_row = QHBoxLayout()
@@ -121,6 +128,7 @@ class EvaluatePanel(StepPage):
         self.runs.runChanged.connect(self._run_chosen)
         self.compare.runChanged.connect(lambda _: self._show_curves())
         self.evaluate_button.clicked.connect(self.evaluate)
+        self.live_button.clicked.connect(self.open_live)
         follow(session.events.run, self._follow_run, self)
         follow(session.events.runs_folder, lambda *_: self.refresh_runs(), self)
         follow(session.events.finished_run, self._run_finished, self)
@@ -281,6 +289,7 @@ class EvaluatePanel(StepPage):
         self._shown_run = run.path if run else None
         other = run is not None and of_another_dataset(run, self.session.index)
         self.evaluate_button.setEnabled(run is not None and not self._busy() and not other)
+        self._update_live_button(run)
         self.evaluate_button.setToolTip(another_dataset_text(run, self.tr("evaluate it")) if other
                                         else self.tr(EVALUATE_TIP))
         self._show_curves()
@@ -456,6 +465,34 @@ class EvaluatePanel(StepPage):
         self.cell_label.setText(text.format(count=len(paths), true=c[true_label], said=c[predicted_label]))
         self.cell_images.set_items(paths, [p.name for p in paths], [str(p) for p in paths])
 
+    # ----- live prediction -----
+    def _update_live_button(self, run: RunInfo | None) -> None:
+        has_model = run is not None and run.folder.has_model()
+        self.live_button.setEnabled(has_model)
+        self.live_button.setToolTip(self.tr(LIVE_TIP) if has_model else no_model_text(run) if run is not None
+                                    else self.tr("Train a model on the Train page first, then try it live."))
+
+    def make_live_source(self):
+        """The frames live prediction looks at: the webcam (tests and screenshots give generated ones)."""
+        return live_view.camera_source()
+
+    def open_live(self) -> live_view.LiveDialog:
+        """Try it live: the run's model on the camera, in a window (full-screen when presenting)."""
+        if self.live_dialog is not None:
+            self.live_dialog.close()
+        run = self.current_run()
+        dialog = live_view.live_dialog_for_run(
+            run.path if run is not None else None, dict(self.session.class_renames), self.session.index,
+            self.make_live_source(), self.evaluations.engine, self)
+        dialog.finished.connect(lambda _result: self._live_closed(dialog))
+        self.live_dialog = dialog
+        dialog.open_live()
+        return dialog
+
+    def _live_closed(self, dialog) -> None:
+        if self.live_dialog is dialog:
+            self.live_dialog = None
+
     # ----- prediction -----
     def choose_images(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, self.tr("Choose photos"), "",
@@ -534,6 +571,8 @@ class EvaluatePanel(StepPage):
             count=len(self.predictions.predictions), path=path))
 
     def stop_background_work(self, msecs: int) -> None:
+        if self.live_dialog is not None:
+            self.live_dialog.close()  # the camera off
         for work in (self.evaluations, self.predicting, self.thumbnailing):
             work.cancel()
         self.thumbnailing.wait(msecs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
     QFrame, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
@@ -29,6 +29,7 @@ from desktop_app.core.session import (
     FIELD_SECTIONS, FINE_TUNING, QUICK_EXPERIMENT, FinishedRun, Session, TrainingConfig, fine_tune_learning_rate,
 )
 from desktop_app.core.train.plan import epochs_left, fast_mode_decision, plan_fine_tuning
+from desktop_app.core.train.quick_start import choose_quick_start
 from desktop_app.ui.tasks import BUG, TRAINING_DIED, Engine, engine_text
 from desktop_app.ui.widgets import class_map_dialog
 from desktop_app.ui.widgets.bindings import bind, follow
@@ -191,6 +192,11 @@ class TrainPanel(StepPage):
 
         controls = QVBoxLayout()
         controls.setContentsMargins(0, 0, 8, 0)
+        # Which base "Train with these photos" chose, and why, above the settings it chose.
+        self.quick_note = styled_label("", "explain", "quickStartNote")
+        self.quick_note.installEventFilter(self)  # as tall as its wrapped lines need: never cut off
+        self.quick_note.hide()
+        controls.addWidget(self.quick_note)
         controls.addWidget(self._settings_box())
         controls.addWidget(self._fine_tune_box())
         self.mode_label = styled_label("", "explain", "modeLabel")
@@ -364,6 +370,11 @@ class TrainPanel(StepPage):
         area.addWidget(self.time_label)
         return area
 
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.quick_note and event.type() == QEvent.Type.Resize:
+            self.quick_note.setMinimumHeight(self.quick_note.heightForWidth(self.quick_note.width()))
+        return super().eventFilter(watched, event)
+
     def _reset_progress(self, started: bool) -> None:
         """Both bars empty, saying "starting…" or "not started": nothing of an earlier job stays on them."""
         words = self.tr("starting…") if started else self.tr("not started")
@@ -463,7 +474,21 @@ class TrainPanel(StepPage):
     def run_dir(self) -> Path | None:
         return self.session.run
 
+    def train_now(self) -> None:
+        """Right after a capture: a base whose weights are here, the quick settings, a new run."""
+        if self.is_training():  # its settings stay as they are until it ends
+            self._show_status(self.tr("A run is training now. Stop it first, or wait until it ends."), error=True)
+            return
+        quick = choose_quick_start()
+        quick.apply(self.session)
+        if quick.weights_here:
+            self.start()
+        self.quick_note.setText(quick.sentence)
+        set_role(self.quick_note, "explain" if quick.weights_here else "error")
+        self.quick_note.show()
+
     def start(self) -> None:
+        self.quick_note.hide()  # a Start of the user's own: their settings, not the quick start's
         try:
             config = self.config()
         except UserError as e:

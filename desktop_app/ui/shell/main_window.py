@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.pages.currentChanged.connect(self._size_to_current_page)
         self.train_panel.stepRequested.connect(self.go_to_step)
+        self.data_panel.trainRequested.connect(self.train_now)
         self.steps.setCurrentRow(0)
 
         central = QWidget()
@@ -221,6 +222,11 @@ class MainWindow(QMainWindow):
 
     def go_to_step(self, name: str) -> None:
         self.steps.setCurrentRow(STEPS.index(name))
+
+    def train_now(self) -> None:
+        """The Data page's "Train with these photos": on to the Train page, training at once."""
+        self.go_to_step("Train")
+        self.train_panel.train_now()
 
     # A folder dropped anywhere on the window (outside pages with drop zones of their own)
     # opens it as the dataset.

@@ -144,6 +144,8 @@ class DesktopActions(QObject):
         w = self.window
         menu = QMenu(self.tr("&Edit"), w)
         menu.setObjectName("editMenu")
+        menu.addAction(w.data_panel.undo_action)  # Undo of a deletion on the Data page (Ctrl+Z there)
+        menu.addSeparator()
         self.copy_action = _action(w, self.tr("&Copy"), copy_from_focus, QKeySequence.StandardKey.Copy,
                                    self.tr("Copy the selected text or table cells."))
         # Text fields handle Ctrl+C themselves first; this reaches tables and lists.

@@ -129,6 +129,18 @@ class ThumbnailModel(QAbstractListModel):
         self.row_of = {p: i for i, p in enumerate(self.paths)}
         self.endResetModel()
 
+    def add_files(self, paths: list[Path]) -> None:
+        """Append new files (a photo just taken) without reloading the others."""
+        new = [str(p) for p in paths if str(p) not in self.row_of]
+        if not new:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.paths), len(self.paths) + len(new) - 1)
+        for path in new:
+            self.row_of[path] = len(self.paths)
+            self.paths.append(path)
+            self.tooltips.append(Path(path).name)
+        self.endInsertRows()
+
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.paths)
 
@@ -213,6 +225,11 @@ class ThumbnailGrid(QListView):
     def set_files(self, paths: list[Path], tooltips: list[str] | None = None) -> None:
         self.model_.set_files(paths, tooltips)
         self.scrollToTop()
+
+    def add_files(self, paths: list[Path]) -> None:
+        """Show new files at the end, in view (photos as the camera takes them)."""
+        self.model_.add_files(paths)
+        self.scrollToBottom()
 
     def stop(self, msecs: int = 3000) -> bool:
         return self.loader.wait(msecs)
