@@ -68,7 +68,8 @@ def trained_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def colour_run(tmp_path_factory) -> Path:
-    """A tiny finished run trained on red, green and blue photos (live prediction tests)."""
+    """A tiny finished run trained on red, green and blue photos (live prediction tests); it names
+    colours right only with the shared ImageNet weights (tests that need that ask for them too)."""
     from trained_run import make_colour_run
 
     return make_colour_run(tmp_path_factory.mktemp("colours"))

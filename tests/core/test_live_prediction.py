@@ -40,7 +40,7 @@ def test_model_input_is_the_centre_square_as_a_small_uint8_array():
     assert np.array_equal(model_input(Image.fromarray(frame), 32), small)
 
 
-def test_each_colour_is_named_right_and_the_model_stays_loaded(colour_run):
+def test_each_colour_is_named_right_and_the_model_stays_loaded(colour_run, shared_weights):
     assert live_input_size(colour_run) == 64
     first = predict_frame(colour_run, camera_frame(CLASS_COLOURS["red"]), frame_id=7)
     loaded = live._live._predictor
@@ -58,7 +58,7 @@ def test_a_run_without_a_model_says_so(tmp_path):
         predict_frame(tmp_path, camera_frame((0, 0, 0)))
 
 
-def test_the_engine_predicts_frames_in_its_own_lane(colour_run):
+def test_the_engine_predicts_frames_in_its_own_lane(colour_run, shared_weights):
     engine = EngineProcess(lambda message: None, warm_up=False)
     try:
         outcome = engine.call(LivePredictRequest(colour_run, model_input(camera_frame(CLASS_COLOURS["blue"]), 64), 3),

@@ -68,7 +68,7 @@ def make_view(qtbot, run, source, engine=None, folder=None) -> LiveView:
     return view
 
 
-def test_the_live_view_names_the_colour_the_camera_shows(qtbot, colour_run):
+def test_the_live_view_names_the_colour_the_camera_shows(qtbot, colour_run, shared_weights):
     from desktop_app.ui.tasks import shared_engine
 
     source = colour_source("green")
