@@ -27,7 +27,7 @@ from desktop_app.core.data.frames import save_frame
 from desktop_app.core.engine import Cancelled, Crashed, LivePredictRequest, Progressed, Refused, Succeeded
 from desktop_app.core.results.live import LivePrediction, live_input_size, model_input
 from desktop_app.core.runs import RunFolder
-from desktop_app.ui.widgets.frame_sources import FrameSource
+from desktop_app.ui.widgets.frame_sources import FrameSource, frame_pixels
 from desktop_app.ui.widgets.run_chooser import of_another_dataset
 from desktop_app.ui.widgets.step_page import named, presentation_scale, styled_label
 
@@ -38,14 +38,6 @@ FRAME_FAILED = QT_TRANSLATE_NOOP("LiveView", "The model could not look at the ca
                                              "the log file.")
 TOP_CLASS_PT, BAR_NAME_PT = 30, 16  # scaled again in presentation mode (apply_presentation_scale)
 BAR_MIN_PX, BAR_MAX_PX = 32, 72
-
-
-def qimage_rgb(image: QImage) -> np.ndarray:
-    """A QImage's pixels as an (h, w, 3) uint8 array (a copy)."""
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    width, height, line = image.width(), image.height(), image.bytesPerLine()
-    rows = np.frombuffer(image.constBits(), np.uint8, count=line * height).reshape(height, line)
-    return rows[:, : width * 3].reshape(height, width, 3).copy()
 
 
 def centre_square_image(image: QImage) -> QImage:
@@ -94,7 +86,7 @@ class NewestFramePredictor(QObject):
             return
         frame_id, frame, arrived = self._pending
         self._pending = None
-        pixels = model_input(qimage_rgb(centre_square_image(frame)), self.size)
+        pixels = model_input(frame_pixels(centre_square_image(frame)), self.size)
         self.sent += 1
         self.sent_ids.append(frame_id)
         self.newest_when_sent.append(self._next_id)
@@ -360,7 +352,7 @@ class LiveView(QWidget):
             self.status.setText(self.no_folder_text or self.tr("There is no picture to add yet."))
             return None
         try:
-            path = save_frame(folder, qimage_rgb(frame))
+            path = save_frame(folder, frame_pixels(frame))
         except OSError as e:
             self.status.setText(self.tr("Could not save the picture in {folder} ({why}).").format(
                 folder=folder, why=e.strerror or e))
