@@ -216,6 +216,13 @@ def main(wanted: list[str]) -> int:
     window.go_to_step("Evaluate")
     window.evaluate_panel.evaluate()
     wait(app, 180, lambda: window.evaluate_panel.evaluation is not None and not window.evaluate_panel._busy())
+    export = window.export_panel  # every format it can write, so the page shows each file's check
+    window.go_to_step("Export")
+    for check in export.format_checks.values():
+        check.setChecked(check.isEnabled())
+    export.out_edit.setText(str(TEMP / "export"))
+    export.export()
+    wait(app, 600, lambda: export.result is not None and not export._busy())
     wait(app, 2)
 
     OUT.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ def private_data_dir(tmp_path, monkeypatch):
     """Each test gets its own data folder: demo dataset, runs and caches don't mix."""
     folder = tmp_path / "user-data"
     monkeypatch.setenv("TRANSFER_STUDIO_DATA_DIR", str(folder))
+    monkeypatch.setenv("TRANSFER_STUDIO_LOG_DIR", str(tmp_path / "logs"))  # and so does the log file
     return folder
 
 

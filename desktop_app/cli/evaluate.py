@@ -14,6 +14,14 @@ def _print_progress(event) -> None:
         print(f"  {event.words}: {event.done}/{event.total}", file=sys.stderr, flush=True)
 
 
+def _print_step(event, stream) -> None:
+    """One line as each step starts: the export's own progress, without the converters' chatter."""
+    from desktop_app.core.events import Progress
+
+    if isinstance(event, Progress) and event.done < event.total and (event.done == 0 or event.detail):
+        print(f"  {event.words}…", file=stream, flush=True)
+
+
 def register(commands) -> None:
     from desktop_app.core.export.formats import FORMATS
 
@@ -31,7 +39,9 @@ def register(commands) -> None:
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="the top classes of images, with a trained model")
-    predict.add_argument("model", metavar="MODEL", help="a .keras file (labels.txt beside it) or a run folder")
+    predict.add_argument("model", metavar="MODEL",
+                         help="a run folder, a .keras file (labels.txt beside it), or an exported .tflite or .onnx "
+                              "file (run in LiteRT / ONNX Runtime)")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of images")
     predict.add_argument("--top", type=int, default=3, metavar="K", help="how many classes to show (default 3)")
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -39,17 +49,25 @@ def register(commands) -> None:
     predict.set_defaults(func=cmd_predict)
 
     export = commands.add_parser(
-        "export", help="write the model as .keras / SavedModel / TFLite with labels and a model card",
-        description="Every file is loaded back and checked against the trained model.")
+        "export", help="write the model as .keras / SavedModel / TFLite / ONNX with labels and a model card",
+        description="Every file is run back on the run's validation photos (up to 500) and compared with the "
+                    "trained model. The folder must be empty or new.")
     export.add_argument("run", metavar="RUN_DIR", help="a training run folder (with model.keras)")
     export.add_argument("--format", action="append", choices=FORMATS, dest="formats", metavar="FORMAT",
-                        help=f"one of {', '.join(FORMATS)}; repeat for several (default: all)")
-    export.add_argument("--out", required=True, metavar="DIR", help="folder to write the files to")
+                        help=f"one of {', '.join(FORMATS)}; repeat for several (default: every one this "
+                             "installation can write; onnx needs transfer-studio[onnx])")
+    export.add_argument("--out", required=True, metavar="DIR", help="an empty or new folder for the files")
+    export.add_argument("--replace", action="store_true",
+                        help="move what --out holds to the trash once the new export is complete")
+    export.add_argument("--verbose", action="store_true",
+                        help="show the converters' own output (otherwise it goes to the log file)")
     export.set_defaults(func=cmd_export)
 
     report = commands.add_parser("report", help="write a self-contained HTML lab report about a run")
     report.add_argument("run", metavar="RUN_DIR", help="a training run folder (with model.keras)")
     report.add_argument("--out", metavar="FILE", help="where to write it (default RUN_DIR/report.html)")
+    report.add_argument("--photos", action="store_true",
+                        help="include example photos (off by default: photos may show people)")
     report.set_defaults(func=cmd_report)
 
 
@@ -93,20 +111,29 @@ def cmd_predict(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from desktop_app.core.export.formats import FORMATS, export_run
+    from desktop_app.core.export.exporter import export_run
+    from desktop_app.core.export.formats import available_formats
+    from desktop_app.core.logs import log_file, output_to_log
 
-    result = export_run(Path(args.run), Path(args.out), args.formats or list(FORMATS), report=_print_progress)
-    for check in result.checks:
-        print(f"{'OK    ' if check.ok else 'FAILED'} {check.title}: {check.path}\n       {check.detail}")
+    # TensorFlow's own start-up lines and the converters' output go to the log file too.
+    with output_to_log("the export", args.verbose) as terminal:
+        result = export_run(Path(args.run), Path(args.out), args.formats or available_formats(),
+                            report=lambda event: _print_step(event, terminal), replace=args.replace,
+                            verbose=args.verbose)
+    for check in result.checks:  # one line a file: what a student reads first
+        print(f"{'FAILED' if not check.ok else 'CAREFUL' if check.caution else 'OK    '} {check.file}: {check.detail}")
     for note in result.notes:
         print(f"Note: {note}")
     print(result.summary())
+    if not args.verbose:
+        print(f"The converters' own messages are in {log_file()}.")
     return 0 if result.ok else 2
 
 
 def cmd_report(args) -> int:
     from desktop_app.core.export.report import write_report
 
-    path = write_report(Path(args.run), Path(args.out) if args.out else None, report=_print_progress)
+    path = write_report(Path(args.run), Path(args.out) if args.out else None, report=_print_progress,
+                        photos=args.photos)
     print(f"Wrote the lab report: {path}")
     return 0

@@ -156,24 +156,27 @@ class ExportRequest(Request):
     run_dir: Path
     out: Path
     formats: tuple[str, ...]
+    replace: bool = False  # the user agreed that what ``out`` holds goes to the trash
     lane: ClassVar[str] = "export"
 
     def run(self, report, should_stop):
-        from desktop_app.core.export.formats import export_run
+        from desktop_app.core.export.exporter import export_run
 
-        return export_run(self.run_dir, self.out, self.formats, report=report, should_stop=should_stop)
+        return export_run(self.run_dir, self.out, self.formats, report=report, should_stop=should_stop,
+                          replace=self.replace)
 
 
 @dataclass(frozen=True)
 class ReportRequest(Request):
     run_dir: Path
     out: Path | None = None
+    photos: bool = False  # example photos in the report (off by default: photos may show people)
     lane: ClassVar[str] = "export"
 
     def run(self, report, should_stop):
         from desktop_app.core.export.report import write_report
 
-        return write_report(self.run_dir, self.out, report=report, should_stop=should_stop)
+        return write_report(self.run_dir, self.out, report=report, should_stop=should_stop, photos=self.photos)
 
 
 @dataclass(frozen=True)

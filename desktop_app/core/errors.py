@@ -10,6 +10,12 @@ class UserError(Exception):
     exit_code = 1  # what the command line ends with
 
 
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """The first line of an error's message (its type when it has none): enough to say what failed."""
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:limit]
+
+
 class RefusedError(UserError):
     """The command cannot be done as asked (it would overwrite or change what must not change);
     nothing was touched. The command line ends with 2, like a usage error."""

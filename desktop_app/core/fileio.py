@@ -59,3 +59,10 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def to_trash(path: Path) -> None:
+    """Into the system trash, where the user can take it back."""
+    from send2trash import send2trash  # imported when first needed: the CLI's --help stays fast
+
+    send2trash(str(path))

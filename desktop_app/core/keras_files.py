@@ -1,4 +1,5 @@
-"""Keras model files read and put together without TensorFlow (zip + HDF5).
+"""Keras model files read and put together without TensorFlow (zip + HDF5), and loaded with a
+sentence that names the Keras version that wrote one this Keras cannot read.
 
 A ``.keras`` file is a zip of ``config.json``, ``metadata.json`` and ``model.weights.h5``,
 whose groups follow the model's layers (``layers/<path>/vars/<i>``) and its optimizer
@@ -14,6 +15,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from desktop_app.core.errors import UserError
 from desktop_app.core.fileio import atomic_file
 
 WEIGHTS_MEMBER = "model.weights.h5"
@@ -35,6 +37,34 @@ def keras_file_problem(path: Path) -> str | None:
     except (OSError, zipfile.BadZipFile):
         return "it is not a Keras model file, or it is cut off"
     return None
+
+
+def saved_by_keras(path: Path) -> str | None:
+    """The Keras version that wrote a .keras file (its ``metadata.json``), None if it does not say."""
+    import json
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            version = json.loads(archive.read("metadata.json")).get("keras_version")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    return str(version) if version else None
+
+
+def load_keras_model(path: Path, **kwargs):
+    """``keras.saving.load_model``; a file another Keras version wrote and this one cannot read is
+    said in a sentence naming both versions (a run trained under an older lock, say)."""
+    import keras
+
+    try:
+        return keras.saving.load_model(path, **kwargs)
+    except Exception:
+        made_by = saved_by_keras(path)
+        if made_by and made_by != keras.__version__:
+            raise UserError(f"The model file {path} was saved by Keras {made_by}, and this app has Keras "
+                            f"{keras.__version__}, which cannot read it: train the run again here, or open the file "
+                            f"with Keras {made_by}.") from None
+        raise
 
 
 def assemble_classifier(whole: Path, head: Path, target: Path, extra: dict[str, bytes] | None = None,

@@ -70,3 +70,41 @@ def test_a_photo_whose_name_is_not_utf8_is_predicted(trained_run, tmp_path):
     (odd_top, star_top) = (p.top for p in result.predictions)
     assert [c for c, _ in odd_top] == [c for c, _ in star_top]  # the same photo under another name
     assert [p for _, p in odd_top] == pytest.approx([p for _, p in star_top], abs=1e-5)
+
+
+def test_a_model_another_keras_version_wrote_and_this_one_cannot_read_says_which(trained_run, tmp_path):
+    """Runs trained under an older lock keep loading; one that does not says which Keras made it."""
+    import zipfile
+
+    import keras
+
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copy(trained_run / "labels.txt", old / "labels.txt")
+    with zipfile.ZipFile(trained_run / "model.keras") as source, zipfile.ZipFile(old / "model.keras", "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "metadata.json":
+                data = json.dumps({**json.loads(data), "keras_version": "3.3.3"}).encode()
+            if item.filename == "config.json":  # a layer this Keras does not know, as across versions
+                data = data.replace(b'"class_name": "Dense"', b'"class_name": "DenseV9"')
+            target.writestr(item, data)
+    with pytest.raises(UserError, match=rf"saved by Keras 3\.3\.3, and this app has Keras {keras.__version__}"):
+        load_predictor(old)
+
+
+def test_exported_onnx_and_tflite_files_predict_with_the_names_inside_them(trained_run, tmp_path):
+    from desktop_app.core.export.exporter import export_run
+
+    out = tmp_path / "export"
+    export_run(trained_run, out, ["tflite", "onnx"])
+    (out / "labels.txt").unlink()  # the names come from inside the files
+    photos = sorted(Path(json.loads((trained_run / "config.json").read_text())["data"]).rglob("*.jpg"))[::5]
+    expected = [p.top[0][0] for p in predict_images(trained_run, photos).predictions]
+    for name in ("model.tflite", "model.onnx"):
+        result = predict_images(out / name, photos)
+        assert result.classes == ["circles", "squares", "stars", "triangles"]
+        assert [p.top[0][0] for p in result.predictions] == expected, name
+    (out / "model.tflite").write_bytes(b"not a model")
+    with pytest.raises(UserError, match="not a model file the app can run"):
+        load_predictor(out / "model.tflite")

@@ -23,7 +23,7 @@ from pathlib import Path
 from desktop_app.core.data.frames import CAPTURE_PREFIX
 from desktop_app.core.data.scan import SPLIT_FOLDER_NAMES, has_image_extension, is_hidden_or_system, split_folders
 from desktop_app.core.errors import UserError
-from desktop_app.core.fileio import copy_atomic, fsync_dir, write_json_atomic
+from desktop_app.core.fileio import copy_atomic, fsync_dir, to_trash, write_json_atomic
 from desktop_app.core.paths import user_data_dir
 
 log = logging.getLogger(__name__)
@@ -254,10 +254,6 @@ def undo_folder() -> Path:
     return user_data_dir() / "undo"
 
 
-def _to_trash(path: Path) -> None:
-    from send2trash import send2trash  # imported when first needed: the CLI's --help stays fast
-
-    send2trash(str(path))
 
 
 @dataclass
@@ -356,7 +352,7 @@ def _trash_from(original: Path, kept: Path) -> str | None:
         except OSError:
             path = kept
     try:
-        _to_trash(path)
+        to_trash(path)
     except Exception as e:  # no trash on this disk, no permission: keep it rather than lose it
         log.warning("could not move %s to the trash: %s", path, e)
         if path != kept:
@@ -371,7 +367,7 @@ def _delete(paths: list[Path], what: str, shelf: UndoShelf | None) -> Deletion:
         return shelf.deposit(paths, what)
     for path in paths:
         try:
-            _to_trash(path)
+            to_trash(path)
         except Exception as e:
             raise UserError(f"Could not move {path.name} to the trash ({e}); nothing more was deleted.") from None
     return Deletion(what, [(p, p) for p in paths], Path())

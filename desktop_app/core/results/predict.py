@@ -17,11 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.core.data.scan import IMAGE_EXTENSIONS, is_hidden_or_system
-from desktop_app.core.errors import UserError
+from desktop_app.core.errors import UserError, first_line
 from desktop_app.core.fileio import write_text_atomic
+from desktop_app.core.keras_files import load_keras_model
 from desktop_app.core.runs import LABELS_FILE, MODEL_FILE, keras_file_problem, read_labels
 
 TOP_K = 3
+EXPORTED_SUFFIXES = (".tflite", ".onnx")  # run in LiteRT and ONNX Runtime
 
 
 @dataclass
@@ -81,12 +83,13 @@ class PredictionSet:
 
 
 def resolve_model_path(model: str | Path) -> Path:
-    """A ``.keras`` file, or a folder holding ``model.keras`` (a run or an export folder)."""
+    """A ``.keras``, ``.tflite`` or ``.onnx`` file, or a folder holding ``model.keras`` (a run or an export)."""
     path = Path(model).expanduser()
     if path.is_dir():
         path = path / MODEL_FILE
     if not path.is_file():
-        raise UserError(f"There is no trained model at {model}: choose a .keras file or a run folder with "
+        raise UserError(f"There is no trained model at {model}: choose a .keras, .tflite or .onnx file, or a "
+                        f"run folder with "
                         f"{MODEL_FILE} in it.")
     return path
 
@@ -102,26 +105,49 @@ def load_predictor(model: str | Path) -> Predictor:
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    problem = keras_file_problem(path)
-    if problem is not None:
-        raise UserError(f"The model file {path} is damaged: {problem}. Restore one of the run's checkpoints on the "
-                        "Train page (or train the run again).")
-    import keras
-
-    try:
-        loaded = keras.saving.load_model(path, compile=False)
-    except Exception as e:  # a file that looks whole but is not a model Keras can read
-        first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise UserError(f"The model file {path} is damaged and cannot be loaded ({first[:120]}).") from None
-    classes = read_labels(path.parent)
-    n_out = int(loaded.output_shape[-1])
-    if n_out != len(classes):
-        raise UserError(f"{path.with_name(LABELS_FILE)} names {len(classes)} classes but the model has {n_out} outputs.")
-    predictor = Predictor(loaded, classes, int(loaded.input_shape[1]), path)
+    if path.suffix.lower() in EXPORTED_SUFFIXES:
+        predictor = _exported_predictor(path)
+    else:
+        predictor = _keras_predictor(path)
     with _cache_lock:
         _cache.clear()  # one model at a time is plenty, and models are big
         _cache[key] = predictor
     return predictor
+
+
+def _exported_predictor(path: Path) -> Predictor:
+    """A TFLite (run in LiteRT) or ONNX file; its class names from inside it, else labels.txt beside it."""
+    from desktop_app.core.model.runtimes import FileModel
+
+    try:
+        model = FileModel(path)
+    except UserError:
+        raise
+    except Exception as e:  # not a file the runtime can read
+        raise UserError(f"{path} is not a model file the app can run ({first_line(e, 120)}).") from None
+    return _checked(Predictor(model, model.labels or read_labels(path.parent), int(model.input_shape[1]), path))
+
+
+def _checked(predictor: Predictor) -> Predictor:
+    n_out = int(predictor.model.output_shape[-1])
+    if n_out != len(predictor.classes):
+        raise UserError(f"{predictor.path.with_name(LABELS_FILE)} names {len(predictor.classes)} classes but the "
+                        f"model has {n_out} outputs.")
+    return predictor
+
+
+def _keras_predictor(path: Path) -> Predictor:
+    problem = keras_file_problem(path)
+    if problem is not None:
+        raise UserError(f"The model file {path} is damaged: {problem}. Restore one of the run's checkpoints on the "
+                        "Train page (or train the run again).")
+    try:
+        loaded = load_keras_model(path, compile=False)
+    except UserError:
+        raise
+    except Exception as e:  # a file that looks whole but is not a model Keras can read
+        raise UserError(f"The model file {path} is damaged and cannot be loaded ({first_line(e, 120)}).") from None
+    return _checked(Predictor(loaded, read_labels(path.parent), int(loaded.input_shape[1]), path))
 
 
 def expand_image_paths(items: Sequence[str | Path]) -> list[Path]:

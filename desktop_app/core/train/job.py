@@ -29,6 +29,7 @@ from desktop_app.core.errors import RefusedError, UserError
 from desktop_app.core.events import (
     Estimate, EventSink, Failed, Finished, Message, PhaseStarted, Progress, Step, ignore_event,
 )
+from desktop_app.core.keras_files import load_keras_model
 from desktop_app.core.model.builder import build_classifier, compile_classifier, param_counts, summarize, unfreeze_top
 from desktop_app.core.runs import BEST, LABELS_FILE, LAST, RunFolder
 from desktop_app.core.session import FEATURE_EXTRACTION, FINE_TUNING, TrainingConfig
@@ -37,6 +38,7 @@ from desktop_app.core.train.callbacks import CachedValidation, Phase, ProgressCa
 from desktop_app.core.train.plan import (
     TrainingResult, bank_views, best_row, epoch_rank, fast_mode_decision, fine_tuned_epochs, history_at_checkpoint,
 )
+from desktop_app.core.versions import library_versions
 
 __all__ = ["TrainingJob", "TrainingResult", "FEATURE_EXTRACTION", "FINE_TUNING"]
 
@@ -264,7 +266,7 @@ class TrainingJob:
         if self.history:
             self.on_event(Message(f"Resuming after epoch {len(self.history)}..."))
             with self.run_folder.whole_checkpoint(self.checkpoint) as path:
-                return keras.saving.load_model(path)
+                return load_keras_model(path)
         self.on_event(Message(f"Building {config.model.backbone} for {len(split.classes)} classes..."))
         model = build_classifier(config.model, len(split.classes), config.augmentation, seed=config.split.seed)
         self._compile(model, config.training.learning_rate)
@@ -402,7 +404,8 @@ class TrainingJob:
 
     def _finish(self, split: Split) -> TrainingResult:
         self.write_history()
-        metrics = run_metrics(self.history, split)
+        # Which versions trained it: a .keras file from one Keras version may not load in another.
+        metrics = {**run_metrics(self.history, split), "versions": library_versions()}
         self.run_folder.write_metrics(metrics)
         self.run_folder.publish_model(BEST)
         stopped = self._aborted() or len(self.history) < self.config.training.total_epochs

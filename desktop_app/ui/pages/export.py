@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
-    QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
+    QProgressBar, QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from desktop_app.core.engine import ExportRequest, ReportRequest
 from desktop_app.core.events import Progress
-from desktop_app.core.export.formats import FORMAT_TITLES
+from desktop_app.core.export.check import percent
+from desktop_app.core.export.folder import existing_files
+from desktop_app.core.export.formats import FORMAT_TITLES, available_formats
+from desktop_app.core.model.runtimes import ONNX_EXTRA
 from desktop_app.core.paths import user_data_dir
 from desktop_app.core.runs import RunFolder, RunInfo
 from desktop_app.core.session import Session
@@ -23,20 +26,43 @@ from desktop_app.ui.widgets.run_chooser import RunChooser, no_model_text
 from desktop_app.ui.widgets.step_page import StepPage, named, styled_label
 
 # Which formats start ticked, and a plain-words tooltip for each (translated where shown).
-FORMAT_CHOICES = (
+FORMAT_CHOICES = (  # two columns of three: TensorFlow and ONNX programs, then phones and chips
     ("keras", True, QT_TRANSLATE_NOOP("ExportPanel", "The full model in Keras' own format: open it again in Python "
                                                      "with keras.saving.load_model.")),
     ("savedmodel", True, QT_TRANSLATE_NOOP("ExportPanel", "A folder TensorFlow Serving and other TensorFlow programs "
                                                           "can load, without Keras.")),
+    ("onnx", False, QT_TRANSLATE_NOOP("ExportPanel", "ONNX: opens in ONNX Runtime, Windows ML, OpenCV and many "
+                                                     "other programs that are not TensorFlow.")),
     ("tflite", True, QT_TRANSLATE_NOOP("ExportPanel", "A small file for phones and a Raspberry Pi (TensorFlow Lite / "
                                                       "LiteRT).")),
-    ("tflite-quant", False, QT_TRANSLATE_NOOP("ExportPanel", "Weights stored as 8-bit numbers: about 4 times smaller "
-                                                             "and faster, answers very slightly different.")),
+    ("tflite-quant", False, QT_TRANSLATE_NOOP("ExportPanel", "Weights stored as 8-bit numbers: about 4 times smaller, "
+                                                             "takes the same photos; a few answers may change.")),
+    ("tflite-int8", False, QT_TRANSLATE_NOOP("ExportPanel", "Everything in 8-bit integers, for chips that only do "
+                                                            "integer maths (Coral Edge TPU, many phone NPUs, "
+                                                            "microcontrollers). The check shows how many answers "
+                                                            "stay the same.")),
 )
+
+VERDICT_COLOURS = {"ok": "#2b8a3e", "caution": "#b35c00", "failed": "#c92a2a"}  # readable on light and dark rows
+
+
+def confirm_replace(parent: QWidget, folder: Path, names: list[str]) -> bool:
+    """Whether the user lets the files in ``folder`` go to the trash. Tests replace this function."""
+    shown = ", ".join(names[:5]) + ("…" if len(names) > 5 else "")
+    answer = QMessageBox.question(
+        parent, QCoreApplication.translate("ExportPanel", "Replace the files in this folder?"),
+        QCoreApplication.translate(
+            "ExportPanel", "{folder} already holds files ({names}). An export never mixes with other files: move them "
+                           "to the trash (you can take them back from there) and export here?").format(
+            folder=folder, names=shown),
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class ExportPanel(StepPage):
     """Exports ``session.run`` in the engine, each format checked there; writes its lab report."""
+
+    wraps_to_fit = True  # on a projector its boxes and table are taller than the screen: the page scrolls
 
     exportFinished = Signal(object)  # ExportResult
     reportWritten = Signal(object)  # Path of the HTML file
@@ -46,9 +72,9 @@ class ExportPanel(StepPage):
             QCoreApplication.translate("ExportPanel", "6. Export: take your model with you"),
             QCoreApplication.translate(
                 "ExportPanel",
-                "Save the trained model in formats other programs and phones can use. Each file is loaded back and "
-                "tested on a few validation photos, so you know the copy works. The lab report puts your whole "
-                "experiment on one web page."),
+                "Save the trained model in formats other programs and phones can use. Each file is run on the "
+                "validation photos (up to 500) and compared with the trained model, so you know how well the copy "
+                "works. The lab report puts your whole experiment on one web page."),
             parent,
         )
         self.session = session
@@ -70,20 +96,34 @@ class ExportPanel(StepPage):
         self.layout_.addLayout(top)
 
         columns = QHBoxLayout()
-        box = QGroupBox(self.tr("Formats"))
+        box = self.formats_box = QGroupBox(self.tr("Formats"))
         box_layout = QVBoxLayout(box)
+        # Two columns, so the result table below gets the height; one on a projector.
+        format_columns = QHBoxLayout()
+        halves = [QVBoxLayout(), QVBoxLayout()]
+        for half in halves:
+            format_columns.addLayout(half)
         self.format_checks: dict[str, QCheckBox] = {}
-        for key, on, tip in FORMAT_CHOICES:
+        can_write = available_formats()
+        for i, (key, on, tip) in enumerate(FORMAT_CHOICES):
             title = FORMAT_TITLES[key]
-            check = named(QCheckBox(title), f"format_{key.replace('-', '_')}", title, self.tr(tip))
-            check.setChecked(on)
+            tip = self.tr(tip) if key in can_write else self.tr(
+                "Needs the ONNX add-on. Install it with: {command}").format(command=ONNX_EXTRA)
+            check = named(QCheckBox(title), f"format_{key.replace('-', '_')}", title, tip)
+            check.setChecked(on and key in can_write)
+            check.setEnabled(key in can_write)
             check.toggled.connect(self._update_buttons)
             self.format_checks[key] = check
-            box_layout.addWidget(check)
+            halves[i // 3].addWidget(check)
+        self.stack_in_presentation(format_columns)
+        box_layout.addLayout(format_columns)
         box_layout.addWidget(styled_label(self.tr("labels.txt and a model card (model_card.md and .json) are always "
                                                   "written too."), "explain"))
         columns.addWidget(box, 1)
+        fixed_height = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        box.setSizePolicy(fixed_height)
 
+        right = QVBoxLayout()
         where = QGroupBox(self.tr("Where"))
         where_layout = QVBoxLayout(where)
         row = QHBoxLayout()
@@ -110,12 +150,30 @@ class ExportPanel(StepPage):
                                         self.tr("Open the lab report"),
                                         self.tr("Open this run's lab report in your web browser again. It is there "
                                                 "once “Write lab report” has written it."))
-        for b in (self.export_button, self.open_folder_button, self.report_button, self.open_report_button):
+        for b in (self.export_button, self.open_folder_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        self.stack_in_presentation(buttons)  # four big buttons side by side are wider than a projector
         where_layout.addLayout(buttons)
-        columns.addWidget(where, 2)
+        where.setSizePolicy(fixed_height)  # never squeezed: the page scrolls instead
+        right.addWidget(where)
+        lab = QGroupBox(self.tr("Lab report"))
+        lab_layout = QVBoxLayout(lab)
+        report_buttons = QHBoxLayout()
+        for b in (self.report_button, self.open_report_button):
+            report_buttons.addWidget(b)
+        report_buttons.addStretch(1)
+        lab_layout.addLayout(report_buttons)
+        self.report_photos_check = named(
+            QCheckBox(self.tr("Put example photos in the lab report")), "reportPhotosCheck",
+            self.tr("Example photos in the lab report"),
+            self.tr("Off: the report shows no photos, so it can be shared safely when the photos show people "
+                    "(children in a class, for example). On: a few photos of each class, the augmentation examples "
+                    "and the most-wrong photos."))
+        lab_layout.addWidget(self.report_photos_check)
+        lab.setSizePolicy(fixed_height)
+        right.addWidget(lab)
+        right.addStretch(1)
+        columns.addLayout(right, 1)
         self.layout_.addLayout(columns)
 
         status_row = QHBoxLayout()
@@ -128,18 +186,21 @@ class ExportPanel(StepPage):
         status_row.addWidget(self.status, 1)
         self.layout_.addLayout(status_row)
 
-        self.results = named(QTableWidget(0, 4), "exportResults", self.tr("Export check results"),
+        self.results = named(QTableWidget(0, 5), "exportResults", self.tr("Export check results"),
                              self.tr("Each exported file, and whether loading it back gave the same answers as the "
                                      "trained model."))
-        self.results.setHorizontalHeaderLabels([self.tr("Format"), self.tr("File"), self.tr("Check"),
+        self.results.setHorizontalHeaderLabels([self.tr("Format"), self.tr("File"),
+                                                self.tr("Same answers as the trained model"), self.tr("Right"),
                                                 self.tr("What the check found")])
         self.results.verticalHeader().setVisible(False)
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.results.setWordWrap(True)
+        self.results.setWordWrap(False)  # one line a file; the whole sentence is its tooltip
+        self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.results.horizontalHeader()
-        for col in (0, 1, 2):
+        for col in (0, 1, 2, 3):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.layout_.addWidget(self.results, 1)
         self.notes = styled_label("", "explain", "exportNotes")
         self.layout_.addWidget(self.notes)
@@ -237,18 +298,25 @@ class ExportPanel(StepPage):
         if not out:
             self.status.setText(self.tr("Choose a folder for the exported files first."))
             return
+        folder = Path(out).expanduser()
+        names = existing_files(folder)
+        if names and not confirm_replace(self, folder, names):
+            self.status.setText(self.tr("Nothing exported: the folder already holds files. Choose another folder."))
+            return
         self.results.setRowCount(0)
         self.notes.setText("")
         busy = self.tr("Loading the model…") if self.work.engine.warm else \
             self.tr("Loading the model (TensorFlow starts the first time, a few seconds)…")
-        self._start(ExportRequest(run.path, Path(out).expanduser(), tuple(self.formats())), busy, self._on_exported)
+        self._start(ExportRequest(run.path, folder, tuple(self.formats()), replace=bool(names)), busy,
+                    self._on_exported)
 
     def write_report(self) -> None:
         run = self.current_run()
         if run is None or self._busy():
             return
         out = None if self.session.may_write(run.path) else self._report_path(run)
-        self._start(ReportRequest(run.path, out), self.tr("Writing the lab report…"), self._on_report)
+        self._start(ReportRequest(run.path, out, photos=self.report_photos_check.isChecked()),
+                    self.tr("Writing the lab report…"), self._on_report)
 
     def _own_folder(self, run: RunInfo) -> Path:
         """Where this page writes for a run: the run folder, or for a run the app may not write
@@ -276,20 +344,51 @@ class ExportPanel(StepPage):
         self.result = result
         self.results.setRowCount(len(result.checks))
         for r, check in enumerate(result.checks):
-            mark = QTableWidgetItem(self.tr("✔ passed") if check.ok else self.tr("✘ failed"))
-            mark.setForeground(QBrush(QColor("#2b8a3e" if check.ok else "#c92a2a")))
-            file = (self.tr("{file} ({size:.1f} MB)").format(file=check.path.name, size=check.size_bytes / 1e6)
-                    if check.size_bytes else check.path.name)
-            cells = [QTableWidgetItem(check.title), QTableWidgetItem(file), mark,
+            mark = QTableWidgetItem(self._verdict(check))
+            state = "failed" if not check.ok else "caution" if check.caution else "ok"
+            mark.setForeground(QBrush(QColor(VERDICT_COLOURS[state])))
+            file = (self.tr("{file} ({size:.1f} MB)").format(file=check.file, size=check.size_bytes / 1e6)
+                    if check.size_bytes else check.file)
+            right = percent(check.accuracy) if check.accuracy is not None else "–"
+            cells = [QTableWidgetItem(check.title), QTableWidgetItem(file), mark, QTableWidgetItem(right),
                      QTableWidgetItem(check.detail)]
             for c, item in enumerate(cells):
-                item.setToolTip(check.detail if c == 3 else str(check.path))
+                item.setToolTip(check.detail if c >= 2 else str(result.path(check)))
                 self.results.setItem(r, c, item)
-        self.results.resizeRowsToContents()
+        self._show_all_rows()
         self.notes.setText(" ".join(result.notes))
-        verdict = self.tr("All checks passed.") if result.ok else self.tr("Some checks failed; see the table.")
+        if not result.ok:
+            verdict = self.tr("Some checks failed; see the table.")
+        elif any(check.caution for check in result.checks):
+            verdict = self.tr("Every file works; one 8-bit file changes more answers than it should (⚠ in the "
+                              "table).")
+        else:
+            verdict = self.tr("All checks passed.")
         self.status.setText("{} {}".format(result.summary(), verdict))  # the summary comes from core
         self.exportFinished.emit(result)
+
+    def _show_all_rows(self) -> None:
+        """Tall enough for four files at least (on a projector the page scrolls rather than hide them)."""
+        self.results.resizeRowsToContents()
+        height = self.results.horizontalHeader().sizeHint().height() + 2 * self.results.frameWidth()
+        height += sum(self.results.rowHeight(r) for r in range(min(4, self.results.rowCount())))
+        self.results.setMinimumHeight(height + self.results.horizontalScrollBar().sizeHint().height())
+
+    def apply_presentation_scale(self, scale: float) -> None:
+        super().apply_presentation_scale(scale)
+        self._show_all_rows()  # bigger text, taller rows
+        # The format list turned from two columns into one: its box and the page are taller now.
+        self.formats_box.layout().invalidate()
+        self.formats_box.updateGeometry()
+        self.layout_.invalidate()
+
+    def _verdict(self, check) -> str:
+        """The agreement in numbers, never just "passed"."""
+        if not check.ok:
+            return self.tr("✘ failed")
+        agreement = self.tr("agrees on {share} of {count} photos").format(share=percent(check.agreement or 0.0),
+                                                                         count=check.images)
+        return ("⚠ " if check.caution else "✔ ") + agreement
 
     def _on_report(self, path) -> None:
         if path is None:

@@ -3,68 +3,27 @@
 ``install_error_handling()`` replaces ``sys.excepthook`` (PySide6 routes exceptions
 raised in slots and event handlers there, then carries on) and installs a Qt message
 handler, so Qt's own warnings land in the same log. A ``UserError`` that escapes a
-slot is shown as its sentence, without a traceback. The log lives in the per-user log
+slot is shown as its sentence, without a traceback. The log file is ``core.logs``'s, in the per-user log
 folder (``platformdirs.user_log_dir``), e.g. ~/.local/state/Transfer Studio/log on Linux.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import traceback
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
-import platformdirs
 from PySide6.QtCore import QCoreApplication, QtMsgType, QUrl, qInstallMessageHandler
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.errors import UserError
+from desktop_app.core.logs import LOG_DIR_ENV, LOG_FILE, log_dir, log_file, setup_logging  # noqa: F401
 
-LOG_DIR_ENV = "TRANSFER_STUDIO_LOG_DIR"  # tests and portable installs point this elsewhere
-LOG_FILE = "transfer-studio.log"
 log = logging.getLogger("desktop_app")
-
-
-def log_dir() -> Path:
-    override = os.environ.get(LOG_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-
-
-def log_file() -> Path:
-    return log_dir() / LOG_FILE
-
-
-def setup_logging() -> Path | None:
-    """Send the app's log records to the log file (once); return its path.
-
-    A log folder that cannot be written (a read-only home, a full disk) must not stop the
-    app from opening: then there is no file log, a warning goes to stderr, and None comes back.
-    """
-    path = log_file()
-    root = logging.getLogger("desktop_app")
-    if not any(getattr(h, "_transfer_studio", None) == str(path) for h in root.handlers):
-        for handler in [h for h in root.handlers if getattr(h, "_transfer_studio", None)]:
-            root.removeHandler(handler)
-            handler.close()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
-        except OSError as e:
-            print(f"{APP_NAME}: cannot write the log file {path} ({e.strerror or e}); "
-                  "carrying on without it.", file=sys.stderr)
-            return None
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler._transfer_studio = str(path)  # type: ignore[attr-defined]
-        root.addHandler(handler)
-        root.setLevel(logging.INFO)
-    return path
 
 
 class ErrorDialog(QMessageBox):

@@ -35,7 +35,8 @@ class PageStack(QStackedWidget):
     Asked for height-for-width, a stack answers its pages' preferred heights, and the
     scroll area would scroll pages that fit: so it answers none. A page that says
     ``wraps_to_fit`` (long sentences that wrap) is measured instead: laid out at the
-    width it gets, its wrapped labels say how much taller it must be not to cut them."""
+    width it gets, its wrapped labels (and any part they squeezed) say how much taller it
+    must be not to cut them."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,6 +67,10 @@ class PageStack(QStackedWidget):
                 page.setGeometry(0, 0, self.width(), needed)
                 page.layout().activate()
                 short = sum(max(0, label.heightForWidth(label.width()) - label.height()) for label in labels)
+                # Wrapped labels that got their height may have squeezed a neighbour below its minimum.
+                items = [page.layout().itemAt(i) for i in range(page.layout().count())]
+                short += sum(max(0, item.minimumSize().height() - item.geometry().height())
+                             for item in items if not item.isEmpty())
                 if short == 0:
                     break
                 needed += short

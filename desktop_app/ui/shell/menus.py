@@ -88,11 +88,9 @@ def _action(parent: QObject, text: str, slot, shortcut=None, tip: str = "") -> Q
 
 
 def _menu(window, name: str) -> QMenu | None:
-    """The menu bar's menu called ``name`` (its object name: the title is translated)."""
-    for action in window.menuBar().actions():
-        if action.menu() is not None and action.menu().objectName() == name:
-            return action.menu()
-    return None
+    """The menu bar's menu called ``name`` (its object name: the title is translated). Found as a
+    child, not through ``QAction.menu()``, whose wrapper PySide6 before 6.11 lets go of the menu."""
+    return window.menuBar().findChild(QMenu, name)
 
 
 class DesktopActions(QObject):
