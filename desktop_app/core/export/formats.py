@@ -18,6 +18,7 @@ from desktop_app.core.export.check import CheckPhotos
 from desktop_app.core.fileio import copy_atomic
 from desktop_app.core.model import runtimes
 from desktop_app.core.model.tflite_labels import embed_labels, embedded_labels
+from desktop_app.core.runs import LABELS_FILE, MODEL_FILE
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class ExportFormat:
 
 
 EXPORT_FORMATS = (
-    ExportFormat("keras", "Keras (.keras)", "model.keras", 1e-4),
+    ExportFormat("keras", "Keras (.keras)", MODEL_FILE, 1e-4),
     ExportFormat("savedmodel", "TensorFlow SavedModel", "saved_model", 1e-4),
     ExportFormat("tflite", "TensorFlow Lite", "model.tflite", 1e-3),
     ExportFormat("tflite-quant", "TensorFlow Lite, 8-bit weights", "model_quantized.tflite", None),
@@ -103,7 +104,7 @@ def _write_keras(ctx: ExportContext, target: Path) -> None:
 def _write_savedmodel(ctx: ExportContext, target: Path) -> None:
     from desktop_app.core.export.serving import write_saved_model
 
-    write_saved_model(ctx.inference, target, ctx.folder / "labels.txt")
+    write_saved_model(ctx.inference, target, ctx.folder / LABELS_FILE)
 
 
 def tflite_bytes(ctx: ExportContext, mode: str = "") -> bytes:
@@ -172,7 +173,7 @@ def _run_savedmodel(path: Path, photos: CheckPhotos, classes: list[str]) -> RunB
 
     loaded = tf.saved_model.load(str(path / serving.VERSION))  # kept: its functions need its variables
     serve = loaded.signatures[serving.DEFAULT_SIGNATURE]
-    labels = (path / serving.VERSION / "assets" / "labels.txt").read_text(encoding="utf-8").splitlines()
+    labels = (path / serving.VERSION / "assets" / LABELS_FILE).read_text(encoding="utf-8").splitlines()
     if labels != classes:
         raise ValueError("the class names in its assets are not the model's")
     got = runtimes.batched(lambda batch: serve(**{serving.IMAGES_INPUT: tf.constant(batch)})[serving.OUTPUT],
