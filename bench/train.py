@@ -5,9 +5,14 @@
 (b) fast mode vs standard frozen-base training: seconds per epoch after the first, and
     the validation accuracy each reaches.
 
+With ``--device gpu``: (c) images per second of standard training on the machine's GPUs,
+in float32 and in mixed precision (``mixed_float16``), and their ratio; without a GPU it
+says so and ends (exit status 0).
+
 How still the window stays while training runs is bench/ui_stall.py's figure.
 
     python bench/train.py [--base efficientnet_v2_b0] [--img-size 128] [--images 960] [--epochs 5] [--rounds 2]
+    python bench/train.py --device gpu [--img-size 224] [--images 3200]
 """
 
 from __future__ import annotations
@@ -83,6 +88,35 @@ def bench_fast_mode(data: Path, work: Path, args) -> dict[bool, tuple[float, flo
     return results
 
 
+def bench_precision(data: Path, work: Path, args) -> dict[bool, float]:
+    """Images per second of standard training (base frozen, every batch through it), in
+    float32 and in mixed precision, on the devices TrainingJob chooses (all local GPUs)."""
+    from desktop_app.core.augment.spec import AugmentationSpec
+    from desktop_app.core.events import EpochEnd
+    from desktop_app.core.session import TrainingConfig
+    from desktop_app.core.train.job import TrainingJob
+
+    rates = {}
+    for mixed in (False, True):
+        config = TrainingConfig.of(data=data, out=work / f"precision-{mixed}", backbone=args.base, weights=None,
+                                   img_size=args.img_size, epochs=args.epochs, batch_size=args.batch_size,
+                                   augmentation=AugmentationSpec(), fast=False, mixed_precision=mixed)
+        stamps: list[float] = []
+        result = TrainingJob(config, lambda e: isinstance(e, EpochEnd) and stamps.append(time.perf_counter())).run()
+        rates[mixed] = result.metrics["num_train_images"] / epoch_seconds(stamps)
+    return rates
+
+
+def gpu_problem() -> tuple[str, str | None]:
+    """(the GPUs a run would train on, in words; why figure (c) cannot be measured here, or None)."""
+    from desktop_app.core.train.devices import local_devices
+
+    devices = local_devices()
+    if not devices.gpus:
+        return devices.words, "No GPU here (TensorFlow sees none): figure (c) needs one. Nothing measured."
+    return devices.words, devices.mixed_precision_problem()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="efficientnet_v2_b0")
@@ -90,7 +124,15 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=960, help="images in the generated dataset")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2, help="alternating repeats for figure (a)")
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
+                        help="cpu: figures (a) and (b); gpu: figure (c), float32 against mixed precision")
+    parser.add_argument("--batch-size", type=int, default=32, help="global batch of figure (c)")
     args = parser.parse_args()
+    if args.device == "gpu":
+        gpus, problem = gpu_problem()
+        if problem is not None:
+            print(problem, flush=True)
+            return
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TRANSFER_STUDIO_DATA_DIR"] = str(Path(tmp) / "user")
@@ -98,6 +140,13 @@ def main() -> None:
 
         data = Path(tmp) / "shapes"
         write_demo_images(data, images_per_class=args.images // len(DEMO_CLASSES), size=args.img_size)
+        if args.device == "gpu":
+            print(f"{args.images} images, {args.base} (random weights), {args.img_size} px, batch "
+                  f"{args.batch_size}, {args.epochs} epochs, on {gpus}", flush=True)
+            rates = bench_precision(data, Path(tmp), args)
+            print(f"(c) float32 {rates[False]:.0f} images/s, mixed precision {rates[True]:.0f} images/s: "
+                  f"{rates[True] / rates[False]:.2f}x the float32 rate", flush=True)
+            return
         print(f"{args.images} images, {args.base} (random weights), {args.img_size} px, batch 32, "
               f"{args.epochs} epochs", flush=True)
 

@@ -87,6 +87,9 @@ FLAGS: tuple[Flag, ...] = (
          "classes, so the model is not pushed to be 100 %% sure", type=float, metavar="SHARE"),
     flag("--fast", "training.fast", "compute the frozen base's features once and train the head on them, "
          "when augmentation is off", action=argparse.BooleanOptionalAction),
+    flag("--mixed-precision", "training.mixed_precision", "compute in float16 where it is faster (NVIDIA GPUs "
+         "of compute capability 7.0 or newer; elsewhere the run says it is not used)",
+         action=argparse.BooleanOptionalAction),
     flag("--unfreeze", "training.unfreeze_layers",
          "layers of the base to unfreeze for fine-tuning (BatchNorm stays frozen)", type=int, metavar="N"),
     flag("--fine-tune-lr", "training.fine_tune_learning_rate", "learning rate for fine-tuning (default: --lr / 10)",

@@ -170,10 +170,14 @@ def cmd_train(args) -> int:
 def print_event(event) -> None:
     """One line per epoch, phase and best checkpoint; a progress line for fast mode."""
     from desktop_app.core.events import (
-        CheckpointSaved, EpochCut, EpochEnd, Estimate, Message, PhaseStarted, Progress,
+        CheckpointSaved, DevicesInUse, EpochCut, EpochEnd, Estimate, Message, PhaseStarted, Progress,
     )
 
-    if isinstance(event, EpochEnd):
+    if isinstance(event, DevicesInUse):
+        split = ", each batch split between them" if event.replicas > 1 else ""
+        mixed = ", mixed precision" if event.mixed_precision else ""
+        print(f"Training on {event.words}{split}{mixed}", flush=True)
+    elif isinstance(event, EpochEnd):
         m = {k: (f"{v:.4f}" if v is not None else "n/a") for k, v in event.metrics.items()}
         print(f"Epoch {event.epoch}/{event.last_epoch}: loss {m.get('loss')}, accuracy {m.get('accuracy')}, "
               f"val_loss {m.get('val_loss')}, val_accuracy {m.get('val_accuracy')} ({event.seconds:.1f} s)",
@@ -183,7 +187,9 @@ def print_event(event) -> None:
         print(f"Training ({event.phase.replace('_', ' ')}{detail}), epochs {event.first_epoch}-{event.last_epoch}, "
               f"{event.trainable_params:,} trainable parameters, learning rate {event.learning_rate:g}", flush=True)
     elif isinstance(event, Estimate):
-        print(f"  about {event.seconds_per_epoch:.1f} s per epoch, {event.seconds_left:.0f} s left", flush=True)
+        measured = f" (measured on the {event.devices})" if event.devices else ""
+        print(f"  about {event.seconds_per_epoch:.1f} s per epoch, {event.seconds_left:.0f} s left{measured}",
+              flush=True)
     elif isinstance(event, Progress) and event.done == event.total:
         print(f"{event.words}: {event.total} images done", flush=True)
     elif isinstance(event, Message):

@@ -33,11 +33,21 @@ class BatchEnd:
 
 
 @dataclass(frozen=True)
+class DevicesInUse:
+    """What the run trains on, said once before it starts."""
+
+    words: str  # e.g. "CPU, 2 cores", "2 GPUs: NVIDIA H200"
+    replicas: int = 1  # copies of the model side by side, each on its share of every batch
+    mixed_precision: bool = False
+
+
+@dataclass(frozen=True)
 class Estimate:
     """How long an epoch and the rest of the run will take, from the first timed batches."""
 
     seconds_per_epoch: float
     seconds_left: float
+    devices: str = ""  # the devices it was measured on (the pre-flight estimate), in words
 
 
 @dataclass(frozen=True)
@@ -126,8 +136,8 @@ class Failed:
     message: str  # one sentence for the user: what happened, what to do
 
 
-Event = (PhaseStarted | BatchEnd | Estimate | EpochEnd | EpochCut | CheckpointSaved | Progress | Message | Finished
-         | Failed)
+Event = (DevicesInUse | PhaseStarted | BatchEnd | Estimate | EpochEnd | EpochCut | CheckpointSaved | Progress
+         | Message | Finished | Failed)
 EventSink = Callable[[Event], None]
 
 

@@ -98,6 +98,7 @@ class TrainingSettings:
     optimizer: str = "adam"
     label_smoothing: float = 0.0  # part of each one-hot label spread over the other classes
     fast: bool = True  # while the base is frozen, the head learns from stored embeddings (and versions)
+    mixed_precision: bool = False  # float16 arithmetic on GPUs that are faster with it; ignored elsewhere
     fine_tune: bool = False
     fine_tune_epochs: int = 5
     unfreeze_layers: int = 10

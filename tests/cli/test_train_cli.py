@@ -77,6 +77,9 @@ def test_train_uses_test_folder_for_validation(tmp_path, capsys):
     from desktop_app.core.results.advice import advise_run
 
     lines = capsys.readouterr().out.splitlines()
+    from desktop_app.core.train.devices import local_devices
+
+    assert f"Training on {local_devices().words}" in lines  # what it trains on, before it does
     best = next(i for i, line in enumerate(lines) if line.startswith("Best val_accuracy"))
     assert lines[best + 1] == f"Advice: {advise_run(out).text}"
 
@@ -182,7 +185,7 @@ def test_every_setting_flag_reaches_the_runs_config():
         "--img-size", "96", "--pooling", "max", "--dropout", "0.2", "--hidden-units", "8", "--subset", "10",
         "--val-split", "0.3", "--seed", "5", "--epochs", "3", "--batch-size", "8", "--lr", "0.01",
         "--optimizer", "sgd", "--label-smoothing", "0.1", "--no-fast", "--unfreeze", "4", "--fine-tune-lr", "0.002",
-        "--fine-tune-epochs", "2", "--no-augment",
+        "--fine-tune-epochs", "2", "--no-augment", "--mixed-precision",
     ])
     config = new_run_config(args)
     given = {f.setting for f in FLAGS}
@@ -192,6 +195,7 @@ def test_every_setting_flag_reaches_the_runs_config():
     assert values["model.weights"] is None and values["training.label_smoothing"] == 0.1
     assert (values["model.backbone"], values["model.alpha"], values["model.img_size"]) == ("mobilenet", 0.5, 96)
     assert values["training.fast"] is False and values["training.fine_tune"] is True
+    assert values["training.mixed_precision"] is True
     assert config.augmentation.is_identity
     # Not given: the session's own defaults.
     defaults = new_run_config(build_parser().parse_args(["train", "data", "--out", "run"]))

@@ -11,7 +11,7 @@ from conftest import make_image_folder, wait_for_dataset
 from desktop_app.core.augment.spec import AugmentationSpec
 from desktop_app.core.data.scan import scan_folder
 from desktop_app.core.data.validate import validate_index
-from desktop_app.core.events import BatchEnd, EpochEnd, Estimate, PhaseStarted
+from desktop_app.core.events import BatchEnd, DevicesInUse, EpochEnd, Estimate, PhaseStarted
 from desktop_app.core.results import advice as advice_module
 from desktop_app.core.results.advice import Advice, advise_run
 from desktop_app.core.runs import RunFolder
@@ -305,6 +305,23 @@ def test_a_new_job_starts_with_empty_bars_and_no_time_guess(idle_panel):
     panel.on_event(Estimate(30, 125))
     assert panel.time_label.text() == "About 30 s per epoch, about 2 min 05 s left"
     assert words(panel)[1] == "This epoch: batch 3 of 10" and panel.batch_bar.value() == 3
+
+
+def test_the_page_says_what_the_run_trains_on_and_offers_mixed_precision(idle_panel):
+    panel = idle_panel
+    assert panel.devices_label.text() == ""
+    panel.start()
+    panel.on_event(DevicesInUse("CPU, 2 cores"))
+    assert panel.devices_label.text() == "Training on: CPU, 2 cores" and panel.devices_label.isVisible()
+    panel.on_event(DevicesInUse("2 GPUs: NVIDIA H200", replicas=2, mixed_precision=True))
+    assert panel.devices_label.text() == ("Training on: 2 GPUs: NVIDIA H200, each batch split between them; "
+                                          "mixed precision")
+    check = panel.mixed_precision
+    assert check.objectName() == "mixedPrecisionCheck" and check.accessibleName() and "7.0" in check.toolTip()
+    assert not check.isChecked() and not panel.session.training.mixed_precision
+    check.setChecked(True)
+    assert panel.session.training.mixed_precision
+    assert panel.config().training.mixed_precision  # the run asks for it
 
 
 def test_time_left_is_never_zero_seconds():

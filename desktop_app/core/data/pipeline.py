@@ -55,14 +55,22 @@ def image_dataset(
     (the indices keep the survivors aligned with their files). ``shuffle`` shuffles the
     file names before decoding, so the shuffle buffer stays small.
     """
+    ds = tf.data.Dataset.from_tensor_slices(_file_table(paths))
+    if shuffle:
+        ds = ds.shuffle(max(1, len(paths)), seed=seed, reshuffle_each_iteration=True)
+    return _decoded(ds, img_size)
+
+
+def _file_table(paths: Sequence[str | os.PathLike]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(file name, index, needs Pillow) of each file, as tensors."""
     # Bytes, not str: a file name that is not valid UTF-8 (old archives, USB sticks) still works.
     encoded = tf.constant([os.fsencode(p) for p in paths], dtype=tf.string)
     indices = tf.range(len(paths), dtype=tf.int64)
     convert = tf.constant(needs_conversion(list(paths)), dtype=tf.bool, shape=(len(paths),))
-    ds = tf.data.Dataset.from_tensor_slices((encoded, indices, convert))
-    if shuffle:
-        ds = ds.shuffle(max(1, len(paths)), seed=seed, reshuffle_each_iteration=True)
+    return encoded, indices, convert
 
+
+def _decoded(ds: tf.data.Dataset, img_size: int) -> tf.data.Dataset:
     def decode(path, index, odd):
         image = tf.cond(odd, lambda: load_converted_image(path, img_size), lambda: load_image(path, img_size))
         return image, index
@@ -71,6 +79,35 @@ def image_dataset(
     # A file that fails to decode (changed or broken since it was checked) is dropped
     # instead of ending the epoch.
     return ds.ignore_errors()
+
+
+def epoch_orders(count: int, seed: int, epochs: range) -> np.ndarray:
+    """One order of ``count`` photos for each epoch (0-based numbers), from the seed and the
+    epoch's number alone: the same whatever runs the dataset (a MirroredStrategy copies a
+    dataset, and TensorFlow's own shuffle then starts elsewhere) and when a run resumes."""
+    return np.stack([np.random.default_rng([seed, epoch]).permutation(count) for epoch in epochs]
+                    ).astype(np.int64).reshape(len(epochs), count)
+
+
+def training_dataset(
+    files: Sequence[ImageFile],
+    n_classes: int,
+    img_size: int,
+    batch_size: int,
+    orders: np.ndarray,
+) -> tf.data.Dataset:
+    """The batches of several epochs, each epoch the files in its row of ``orders`` (``epoch_orders``)
+    and batched on its own; repeated, so a file that stopped decoding never ends training early."""
+    labels = tf.constant([f.label for f in files], dtype=tf.int32, shape=(len(files),))
+    table = _file_table([f.path for f in files])
+
+    def epoch(order):
+        ds = _decoded(tf.data.Dataset.from_tensor_slices(tuple(tf.gather(column, order) for column in table)),
+                      img_size)
+        return ds.map(lambda image, index: (image, tf.one_hot(tf.gather(labels, index), n_classes)),
+                      num_parallel_calls=AUTOTUNE, deterministic=True).batch(batch_size)
+
+    return tf.data.Dataset.from_tensor_slices(orders).flat_map(epoch).repeat().prefetch(AUTOTUNE)
 
 
 def make_dataset(

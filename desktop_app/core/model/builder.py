@@ -53,9 +53,10 @@ def build_classifier(model: ModelSettings, n_classes: int, augmentation: Augment
     if model.dropout:
         x = keras.layers.Dropout(model.dropout, seed=seed, name="dropout")(x)
     # Zeros (the Big Transfer recipe): the first guess is uniform, loss ln(K), so a short run
-    # learns the classes instead of first undoing a confident random start.
+    # learns the classes instead of first undoing a confident random start. float32 whatever the
+    # precision of the rest (mixed precision): a float16 softmax and loss lose small probabilities.
     outputs = keras.layers.Dense(n_classes, activation="softmax", kernel_initializer="zeros",
-                                 bias_initializer="zeros", name="predictions")(x)
+                                 bias_initializer="zeros", dtype="float32", name="predictions")(x)
     return keras.Model(inputs, outputs, name="transfer_classifier")
 
 

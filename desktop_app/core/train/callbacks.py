@@ -19,6 +19,7 @@ from desktop_app.core import crashpoints
 from desktop_app.core.events import BatchEnd, EpochCut, EpochEnd, Estimate, EventSink
 from desktop_app.core.session import FINE_TUNING
 from desktop_app.core.train.checkpoints import finite_loss
+from desktop_app.core.train.devices import predict_batch
 from desktop_app.core.train.plan import METRIC_KEYS
 
 
@@ -119,6 +120,15 @@ class ProgressCallback(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def mean_loss(loss: keras.losses.Loss, y, probabilities) -> float:
+    """``loss(y, probabilities)``, by the same steps, in any strategy's scope: inside a
+    MirroredStrategy's, Keras divides a loss by the number of replicas (to sum their shares)."""
+    per_photo = loss.call(keras.ops.convert_to_tensor(y, loss.dtype), keras.ops.convert_to_tensor(probabilities,
+                                                                                                  loss.dtype))
+    return float(keras.ops.divide_no_nan(keras.ops.sum(per_photo), keras.ops.cast(keras.ops.size(per_photo),
+                                                                                  per_photo.dtype)))
+
+
 class CachedValidation(keras.callbacks.Callback):
     """Validation while the base is frozen: the head on the validation photos' stored
     embeddings, the same numbers as a pass of the whole model over the photos, in
@@ -133,9 +143,9 @@ class CachedValidation(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is None or not len(self.x):
             return
-        probabilities = np.concatenate([self.head.predict_on_batch(self.x[start:start + self.CHUNK])
+        probabilities = np.concatenate([predict_batch(self.head, self.x[start:start + self.CHUNK])
                                         for start in range(0, len(self.x), self.CHUNK)])
-        logs["val_loss"] = float(self.loss(self.y, probabilities))
+        logs["val_loss"] = mean_loss(self.loss, self.y, probabilities)
         # float32, as Keras' own metric: the best checkpoint compares these with Keras' numbers.
         right = np.argmax(probabilities, axis=1) == np.argmax(self.y, axis=1)
         logs["val_accuracy"] = float(np.mean(right, dtype=np.float32))

@@ -310,6 +310,7 @@ def embed(
     A file that cannot be read (gone, damaged since) is left out. None when stopped.
     """
     from desktop_app.core.data.pipeline import AUTOTUNE, image_dataset
+    from desktop_app.core.train.devices import predict_batch
 
     if views is not None:
         identity = views.identity(identity)
@@ -325,7 +326,7 @@ def embed(
                 return None
             if views is not None:
                 images = views.of(images, [digests[files[todo[int(p)]].path] for p in positions.numpy()], view)
-            vectors = extractor.predict_on_batch(images)  # compiled, unlike an eager call
+            vectors = predict_batch(extractor, images)  # compiled, unlike an eager call
             fresh = {}
             for position, vector in zip(positions.numpy(), vectors):
                 i = todo[int(position)]

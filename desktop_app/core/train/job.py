@@ -21,22 +21,58 @@ import numpy as np
 import tensorflow as tf
 
 from desktop_app.core import crashpoints
-from desktop_app.core.data.pipeline import make_dataset
+from desktop_app.core.data.pipeline import epoch_orders, make_dataset, training_dataset
 from desktop_app.core.data.scan import DatasetIndex, ImageFile, scan_folder
-from desktop_app.core.data.split import RecordedSplit, Split, check_classes, make_split, resolve
+from desktop_app.core.data.split import (
+    RecordedSplit,
+    Split,
+    check_classes,
+    make_split,
+    resolve,
+)
 from desktop_app.core.data.validate import ValidationStopped, validate_index
 from desktop_app.core.errors import RefusedError, UserError
 from desktop_app.core.events import (
-    Estimate, EventSink, Failed, Finished, Message, PhaseStarted, Progress, Step, ignore_event,
+    DevicesInUse,
+    Estimate,
+    EventSink,
+    Failed,
+    Finished,
+    Message,
+    PhaseStarted,
+    Progress,
+    Step,
+    ignore_event,
 )
 from desktop_app.core.keras_files import load_keras_model
-from desktop_app.core.model.builder import build_classifier, compile_classifier, param_counts, summarize, unfreeze_top
+from desktop_app.core.model.builder import (
+    POOLING_LAYER_NAME,
+    build_classifier,
+    compile_classifier,
+    param_counts,
+    summarize,
+    unfreeze_top,
+)
 from desktop_app.core.runs import BEST, LABELS_FILE, LAST, RunFolder
 from desktop_app.core.session import FEATURE_EXTRACTION, FINE_TUNING, TrainingConfig
 from desktop_app.core.train import checkpoints, embeddings
 from desktop_app.core.train.callbacks import CachedValidation, Phase, ProgressCallback
+from desktop_app.core.train.devices import (
+    MIXED_PRECISION_POLICY,
+    Devices,
+    local_devices,
+    precision_policy,
+    predict_batch,
+    strategy_for,
+)
 from desktop_app.core.train.plan import (
-    TrainingResult, bank_views, best_row, epoch_rank, fast_mode_decision, fine_tuned_epochs, history_at_checkpoint,
+    TrainingResult,
+    bank_views,
+    best_row,
+    epoch_rank,
+    fast_mode_decision,
+    fine_tuned_epochs,
+    history_at_checkpoint,
 )
 from desktop_app.core.versions import library_versions
 
@@ -47,6 +83,7 @@ PREFLIGHT_BATCHES = 2
 # model and augmentation are the run's facts.
 RESUMABLE = frozenset({"epochs", "learning_rate", "fine_tune", "fine_tune_epochs", "unfreeze_layers",
                        "fine_tune_learning_rate", "batch_size", "label_smoothing", "optimizer", "fast"})
+FLOAT32 = "float32"
 
 
 class TrainingJob:
@@ -63,6 +100,8 @@ class TrainingJob:
         self.class_map: dict[str, str] = {}
         self.checkpoint = LAST  # where a resume starts: last, or best when last is damaged
         self.base_looks = 0  # photos (or versions) the frozen base looked at: the others were stored
+        self.devices: Devices | None = None  # what the run trains on, found when it starts
+        self.precision = FLOAT32  # or MIXED_PRECISION_POLICY, where asked for and the GPUs gain from it
         self._model = None
         self._stop = threading.Event()
 
@@ -117,7 +156,8 @@ class TrainingJob:
 
     def optimizer_steps(self) -> int:
         optimizer = getattr(self._model, "optimizer", None)
-        return int(optimizer.iterations) if optimizer is not None else 0
+        # Through numpy: under MirroredStrategy the counter is a mirrored variable, which int() refuses.
+        return int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
 
     def run(self, index: DatasetIndex | None = None) -> TrainingResult:
         """Train; ``index`` is the scanned ``config.data`` when the caller has it already. A new
@@ -226,6 +266,29 @@ class TrainingJob:
     # ---------------------------------------------------------------- training
 
     def _run(self, index: DatasetIndex | None) -> TrainingResult:
+        """The run under its devices' strategy: the default one (no change at all) on a CPU or
+        one GPU, MirroredStrategy over several GPUs. Every model is built, loaded and compiled
+        inside its scope; Keras' fit splits each batch of ``batch_size`` between the replicas."""
+        # First: the tests' logical CPUs can be set up only before TensorFlow's runtime starts.
+        self.devices = local_devices()
+        strategy = strategy_for(self.devices)
+        self.precision = self._precision()
+        self.on_event(DevicesInUse(self.devices.words, strategy.num_replicas_in_sync,
+                                   self.precision == MIXED_PRECISION_POLICY))
+        with precision_policy(self.precision), strategy.scope():
+            return self._run_in_scope(index)
+
+    def _precision(self) -> str:
+        """Mixed precision when asked for and the GPUs gain from it; otherwise a sentence says why not."""
+        if not self.config.training.mixed_precision:
+            return FLOAT32
+        problem = self.devices.mixed_precision_problem()
+        if problem is not None:
+            self.on_event(Message(problem))
+            return FLOAT32
+        return MIXED_PRECISION_POLICY
+
+    def _run_in_scope(self, index: DatasetIndex | None) -> TrainingResult:
         config = self.config
         settings = config.training
         keras.utils.set_random_seed(config.split.seed)
@@ -305,16 +368,18 @@ class TrainingJob:
                                    param_counts(model).trainable, detail, continues))
 
     def _preflight(self, model, dataset, batches: int, val_batches: float) -> None:
-        """Time a few forward passes before the first epoch: a first estimate of the run."""
+        """Time a few forward passes before the first epoch: a first estimate of the run, on
+        the devices it trains on (all of them, each batch split between them)."""
         times = []
         for images, _ in dataset.take(PREFLIGHT_BATCHES + 1):
             started = time.perf_counter()
-            model.predict_on_batch(images)
+            predict_batch(model, images)
             times.append(time.perf_counter() - started)
         if len(times) > 1:
             # Training a batch costs about a forward pass with the base frozen; validation is extra.
             per_epoch = float(np.median(times[1:])) * (batches + val_batches)
-            self.on_event(Estimate(per_epoch, per_epoch * (self.config.training.total_epochs - len(self.history))))
+            left = per_epoch * (self.config.training.total_epochs - len(self.history))
+            self.on_event(Estimate(per_epoch, left, self.devices.words))
 
     def _fit(self, model, split: Split, phase: Phase, continues: bool = False, looks: _Looks | None = None) -> None:
         """The whole model learns from the photos; while the base is frozen (``looks``), the
@@ -331,13 +396,16 @@ class TrainingJob:
         detail = f"top {phase.unfreeze_layers} layers unfrozen" if phase.name == FINE_TUNING else ""
         self._phase_started(model, phase, detail, continues)
         n = len(split.classes)
-        # Repeated, with the epoch's length given: the files a run uses are known, and Keras then
-        # counts exactly one optimizer step per batch (with an open-ended dataset it counts one
-        # more per epoch, the step that finds the end).
-        train_ds = make_dataset(split.train, n, size, batch, shuffle=True, seed=config.split.seed).repeat()
+        # Each epoch's order comes from the seed and its number: the same under any strategy, and on
+        # resume. Repeated, with the epoch's length given: Keras then counts exactly one optimizer step
+        # per batch (with an open-ended dataset it counts one more per epoch, the step that finds the end).
+        orders = epoch_orders(len(split.train), config.split.seed, range(phase.first_epoch, phase.last_epoch))
+        train_ds = training_dataset(split.train, n, size, batch, orders)
         val_ds = None if validation is not None else make_dataset(split.val, n, size, batch)
         if not self.history:
-            self._preflight(model, train_ds, self.batches_per_epoch, 0 if val_ds is None else len(split.val) / batch)
+            # A few photos of its own: the estimate decodes only what it times.
+            timed = make_dataset(split.train[:(PREFLIGHT_BATCHES + 1) * batch], n, size, batch)
+            self._preflight(model, timed, self.batches_per_epoch, 0 if val_ds is None else len(split.val) / batch)
         with warnings.catch_warnings():
             # ignore_errors() leaves the validation set's length unknown, and Keras warns when it
             # discovers the end of the data; that end is expected here.
@@ -374,7 +442,7 @@ class TrainingJob:
         bank = np.stack([vectors[np.searchsorted(kept, rows)] for vectors, kept in (train[view] for view in needed)])
         labels = keras.utils.to_categorical([split.train[r].label for r in rows], len(split.classes))
         epochs = range(phase.first_epoch, phase.last_epoch)
-        orders = np.stack([np.random.default_rng([config.split.seed, epoch]).permutation(len(rows)) for epoch in epochs])
+        orders = epoch_orders(len(rows), config.split.seed, epochs)
         slots = np.array([needed.index(epoch % count) if count else 0 for epoch in epochs])
         bank_t, labels_t = tf.constant(bank), tf.constant(labels)
         train_ds = tf.data.Dataset.from_tensor_slices((orders, slots)).flat_map(
@@ -422,7 +490,10 @@ class _Looks:
         self.store = embeddings.EmbeddingStore.default()
         if not self.store.available:
             job.on_event(Message(self.store.note))
-        self.identity = embeddings.base_identity(model, job.config.model)
+        # The precision the base computes in (a resumed run's, as saved; its pooling layer's, as the
+        # loaded base itself reports the global policy): float16 and float32 embeddings never mix.
+        precision = model.get_layer(POOLING_LAYER_NAME).dtype_policy.name
+        self.identity = embeddings.base_identity(model, job.config.model, precision)
         self.extractor = None
         self.total = 0  # set by expect() before the first look
         self.done = 0
@@ -446,7 +517,7 @@ class _Looks:
             if offset + done >= 2 * batch and not self.estimated:
                 self.estimated = True
                 rate = (time.perf_counter() - self.started) / (offset + done)
-                job.on_event(Estimate(0.0, rate * (self.total - offset - done)))
+                job.on_event(Estimate(0.0, rate * (self.total - offset - done), job.devices.words))
 
         if self.extractor is None:
             self.extractor = embeddings.feature_extractor(self.model)

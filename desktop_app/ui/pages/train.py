@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine import Crashed, Progressed, Refused, TrainRequest
 from desktop_app.core.errors import ClassesChanged, UserError
 from desktop_app.core.events import (
-    BatchEnd, CheckpointSaved, EpochCut, EpochEnd, Estimate, Failed, Finished, Message, PhaseStarted, Progress,
+    BatchEnd, CheckpointSaved, DevicesInUse, EpochCut, EpochEnd, Estimate, Failed, Finished, Message, PhaseStarted,
+    Progress,
 )
 from desktop_app.core.results.advice import (
     FINE_TUNE, GO_TO_AUGMENT, GO_TO_DATA, GO_TO_MODEL, HALVE_LEARNING_RATE, MORE_EPOCHS, TRAIN_LONGER, Advice,
@@ -96,6 +97,17 @@ def time_left_words(seconds_left: float, seconds_per_epoch: float | None = None)
         text = (QCoreApplication.translate("TrainPanel", "About {per} per epoch, almost done") if seconds_left < 1
                 else QCoreApplication.translate("TrainPanel", "About {per} per epoch, about {left} left"))
     return text.format(per=per, left=left)
+
+
+def devices_words(event: DevicesInUse) -> str:
+    """e.g. "Training on: 2 GPUs: NVIDIA H200, each batch split between them; mixed precision"."""
+    tr = lambda text: QCoreApplication.translate("TrainPanel", text)  # noqa: E731
+    text = tr("Training on: {devices}").format(devices=event.words)
+    if event.replicas > 1:
+        text += tr(", each batch split between them")
+    if event.mixed_precision:
+        text += tr("; mixed precision")
+    return text
 
 
 def finished_run_text(run_dir: Path, shown: bool = True) -> str:
@@ -263,6 +275,11 @@ class TrainPanel(StepPage):
                            self.tr("While the base is frozen, it looks at each photo once (with augmentation on, at "
                                    "a few changed versions of it) and only the head trains: much faster, same kind "
                                    "of result."))
+        self.mixed_precision = named(QCheckBox(self.tr("Mixed precision on a recent GPU")), "mixedPrecisionCheck",
+                                     self.tr("Mixed precision"),
+                                     self.tr("On an NVIDIA GPU of compute capability 7.0 or newer, most of the "
+                                             "arithmetic is done with half as many digits: faster, same kind of "
+                                             "result. On other computers it is not used, and the run says why."))
         self.quick_button = named(QPushButton(self.tr("Quick experiment")), "quickExperimentButton",
                                    self.tr("Quick experiment"), quick_words())
         form.addRow(self.tr("Epochs"), self.epochs)
@@ -271,6 +288,7 @@ class TrainPanel(StepPage):
         form.addRow(self.tr("Optimizer"), self.optimizer)
         form.addRow(self.tr("Label smoothing"), self.label_smoothing)
         form.addRow(self.fast)
+        form.addRow(self.mixed_precision)
         form.addRow(self.quick_button)
         self.quick_button.clicked.connect(self.quick_experiment)
         bind(self.epochs, self.session, "training.epochs")
@@ -279,6 +297,7 @@ class TrainPanel(StepPage):
         bind(self.optimizer, self.session, "training.optimizer")
         bind(self.label_smoothing, self.session, "training.label_smoothing", from_widget=lambda v: round(v, 2))
         bind(self.fast, self.session, "training.fast")
+        bind(self.mixed_precision, self.session, "training.mixed_precision")
         return box
 
     def _fine_tune_box(self) -> QGroupBox:
@@ -362,12 +381,16 @@ class TrainPanel(StepPage):
             self.bar_words[bar] = words
         self._reset_progress(started=False)
         self.time_label = styled_label("", "explain", "timeLeftLabel")
+        # What the run trains on (its time estimate is measured there), said by the training process.
+        self.devices_label = styled_label("", "explain", "devicesLabel")
+        self.devices_label.setAccessibleName(self.tr("Training on"))
         self.status = styled_label(self.tr("Press Start to train."), "summary", "trainStatus")
         self.status.setStyleSheet("font-weight: 600; font-size: 13pt;")
         area.addWidget(self.status)
         area.addLayout(self._advice_row())
         area.addLayout(bars)
         area.addWidget(self.time_label)
+        area.addWidget(self.devices_label)
         return area
 
     def eventFilter(self, watched, event) -> bool:
@@ -617,6 +640,7 @@ class TrainPanel(StepPage):
         self._reset_progress(started=True)  # not the last job's "4 of 4 epochs done"
         self._timed = False
         self.time_label.setText(self.tr(ESTIMATING))
+        self.devices_label.setText("")  # said again by this job when it starts
         self.show_advice(None)
         self._set_running(True)
 
@@ -694,6 +718,8 @@ class TrainPanel(StepPage):
                             "weights learning"))
             self._show_status(text.format(first=event.first_epoch, last=event.last_epoch,
                                           weights=event.trainable_params))
+        elif isinstance(event, DevicesInUse):
+            self.devices_label.setText(devices_words(event))
         elif isinstance(event, Estimate):
             if self._timed:
                 self.time_label.setText(time_left_words(event.seconds_left, event.seconds_per_epoch))
