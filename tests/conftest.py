@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import faulthandler
 import os
 import shutil
 import tempfile
@@ -23,6 +24,19 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_WEIGHTS = REPO.parent / "shared" / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
+
+
+# pytest-timeout (pyproject: 600 s) fails a test that runs too long, but only where Python
+# runs: a test stuck in C++ (a modal dialog, Qt waiting on the interpreter lock) would hold
+# the whole suite. Past this, faulthandler prints every thread's stack and ends the run.
+STUCK_TEST_SECONDS = 900
+
+
+@pytest.fixture(autouse=True)
+def end_a_stuck_test():
+    faulthandler.dump_traceback_later(STUCK_TEST_SECONDS, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)

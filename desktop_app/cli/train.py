@@ -30,6 +30,15 @@ def register(commands) -> None:
                        help="with --resume: where the run's dataset is now, if it was moved")
     train.add_argument("--class-map", action="append", metavar="OLD=NEW",
                        help="with --resume: the class the run knows as OLD is the folder NEW now (renamed)")
+    cluster = train.add_argument_group("several machines", "Train one run on several machines at once: run the "
+                                       "same command on each, with its own --task number.")
+    cluster.add_argument("--cluster", metavar="FILE",
+                         help='JSON file {"workers": ["host:port", ...]} naming every machine, the chief (task 0) '
+                              "first; needs --out, where the chief writes the run")
+    cluster.add_argument("--task", type=int, default=0, metavar="N",
+                         help="which worker of --cluster this machine is (0, the chief, writes the run folder)")
+    cluster.add_argument("--cluster-timeout", type=float, default=None, metavar="SECONDS",
+                         help="how long to wait for the other workers before giving up (default 120)")
     add_setting_flags(train)
     train.add_argument("--fine-tune-epochs", type=int, metavar="M",
                        help="after feature extraction, M more epochs with the top of the base unfrozen "
@@ -123,6 +132,10 @@ def cmd_train(args) -> int:
     from desktop_app.core.results.advice import advise_run
     from desktop_app.core.runs import RunFolder
 
+    if args.cluster is not None:
+        from desktop_app.cli.cluster_train import train_in_cluster
+
+        return train_in_cluster(args, new_run_config, print_event)
     index = None
     if args.resume is None:
         if not args.data:

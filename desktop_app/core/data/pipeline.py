@@ -110,6 +110,31 @@ def training_dataset(
     return tf.data.Dataset.from_tensor_slices(orders).flat_map(epoch).repeat().prefetch(AUTOTUNE)
 
 
+def share_batches(
+    files: Sequence[ImageFile],
+    n_classes: int,
+    img_size: int,
+    shares: Sequence[np.ndarray],
+) -> tf.data.Dataset:
+    """Exactly one batch per share (indices into ``files``), in order, even for a share that is
+    empty or whose files all failed to decode: in a cluster each replica must take part in
+    every step, or the others wait for it without end."""
+    labels = tf.constant([f.label for f in files], dtype=tf.int32, shape=(len(files),))
+    table = _file_table([f.path for f in files])
+    empty = tf.data.Dataset.from_tensors((tf.zeros((0, img_size, img_size, 3)), tf.zeros((0, n_classes))))
+
+    def share(indices):
+        ds = _decoded(tf.data.Dataset.from_tensor_slices(tuple(tf.gather(column, indices) for column in table)),
+                      img_size)
+        ds = ds.map(lambda image, index: (image, tf.one_hot(tf.gather(labels, index), n_classes)),
+                    num_parallel_calls=AUTOTUNE, deterministic=True)
+        return ds.batch(max(1, len(files))).concatenate(empty).take(1)
+
+    ragged = tf.ragged.constant([np.asarray(s, dtype=np.int64).tolist() for s in shares], dtype=tf.int64,
+                                ragged_rank=1)
+    return tf.data.Dataset.from_tensor_slices(ragged).flat_map(share).prefetch(AUTOTUNE)
+
+
 def make_dataset(
     files: Sequence[ImageFile],
     n_classes: int,

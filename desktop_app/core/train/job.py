@@ -23,56 +23,25 @@ import tensorflow as tf
 from desktop_app.core import crashpoints
 from desktop_app.core.data.pipeline import epoch_orders, make_dataset, training_dataset
 from desktop_app.core.data.scan import DatasetIndex, ImageFile, scan_folder
-from desktop_app.core.data.split import (
-    RecordedSplit,
-    Split,
-    check_classes,
-    make_split,
-    resolve,
-)
+from desktop_app.core.data.split import RecordedSplit, Split, check_classes, make_split, resolve
 from desktop_app.core.data.validate import ValidationStopped, validate_index
 from desktop_app.core.errors import RefusedError, UserError
 from desktop_app.core.events import (
-    DevicesInUse,
-    Estimate,
-    EventSink,
-    Failed,
-    Finished,
-    Message,
-    PhaseStarted,
-    Progress,
-    Step,
-    ignore_event,
+    DevicesInUse, Estimate, EventSink, Failed, Finished, Message, PhaseStarted, Progress, Step, ignore_event,
 )
 from desktop_app.core.keras_files import load_keras_model
 from desktop_app.core.model.builder import (
-    POOLING_LAYER_NAME,
-    build_classifier,
-    compile_classifier,
-    param_counts,
-    summarize,
-    unfreeze_top,
+    POOLING_LAYER_NAME, build_classifier, compile_classifier, param_counts, summarize, unfreeze_top,
 )
 from desktop_app.core.runs import BEST, LABELS_FILE, LAST, RunFolder
 from desktop_app.core.session import FEATURE_EXTRACTION, FINE_TUNING, TrainingConfig
 from desktop_app.core.train import checkpoints, embeddings
 from desktop_app.core.train.callbacks import CachedValidation, Phase, ProgressCallback
 from desktop_app.core.train.devices import (
-    MIXED_PRECISION_POLICY,
-    Devices,
-    local_devices,
-    precision_policy,
-    predict_batch,
-    strategy_for,
+    MIXED_PRECISION_POLICY, Devices, local_devices, precision_policy, predict_batch, strategy_for,
 )
 from desktop_app.core.train.plan import (
-    TrainingResult,
-    bank_views,
-    best_row,
-    epoch_rank,
-    fast_mode_decision,
-    fine_tuned_epochs,
-    history_at_checkpoint,
+    TrainingResult, bank_views, best_row, epoch_rank, fast_mode_decision, fine_tuned_epochs, history_at_checkpoint,
 )
 from desktop_app.core.versions import library_versions
 
@@ -87,6 +56,9 @@ FLOAT32 = "float32"
 
 
 class TrainingJob:
+    # While the base is frozen, it looks at each photo once (the embedding store, fast mode).
+    frozen_base_shortcuts = True
+
     def __init__(self, config: TrainingConfig, on_event: EventSink = ignore_event):
         self.config = config
         self.on_event = on_event
@@ -303,7 +275,7 @@ class TrainingJob:
         done = len(self.history)
         if done < settings.epochs and not self.stop_requested:
             phase = Phase(FEATURE_EXTRACTION, done, settings.epochs, settings.learning_rate)
-            looks = _Looks(self, model, split)
+            looks = _Looks(self, model, split) if self.frozen_base_shortcuts else None
             if self.fast_mode:
                 self._fit_fast(model, split, phase, looks)
             else:
