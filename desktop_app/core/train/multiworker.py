@@ -92,7 +92,7 @@ class ClusterTrainingJob(TrainingJob):
         self.devices = local_devices()
         self.precision = self._precision()
         workers = len(self.cluster.workers)
-        self.on_event(DevicesInUse(f"{workers} machines ({self.devices.words} on {self.cluster.name(self.task)})",
+        self.on_event(DevicesInUse(f"{workers} machines (this one: {self.devices.words})",
                                    self.strategy.num_replicas_in_sync, self.precision == MIXED_PRECISION_POLICY))
         if not self.chief:
             self.on_event(Message("The chief writes the run folder; this worker trains with it."))
@@ -136,11 +136,12 @@ class ClusterTrainingJob(TrainingJob):
         model.optimizer.build(model.trainable_variables)
         variables = [*model.weights, *model.optimizer.variables]
         weights, state = self._saved if self._saved is not None else ([], [])
-        mine = [*weights, *state] if self.chief else [np.zeros(v.shape, v.dtype) for v in variables]
-        if [(tuple(v.shape), np.dtype(v.dtype)) for v in mine] != [(tuple(v.shape), np.dtype(v.dtype))
-                                                                   for v in variables]:
-            raise UserError(f"The checkpoint of {self.run_folder.name} does not fit the model these settings "
-                            "build; start a new run.")
+        wanted = [(tuple(v.shape), np.dtype(v.dtype)) for v in variables]
+        fits = [(tuple(v.shape), np.dtype(v.dtype)) for v in [*weights, *state]] == wanted
+        if not self._from_chief([np.array([int(fits or not self.chief)], np.int64)])[0][0]:  # all stop together
+            raise UserError("The chief's checkpoint does not fit the model these settings build; start a new run "
+                            "(another --out).")
+        mine = [*weights, *state] if self.chief else [np.zeros(shape, dtype) for shape, dtype in wanted]
         for variable, value in zip(variables, self._from_chief(mine)):
             variable.assign(value)
         return model
