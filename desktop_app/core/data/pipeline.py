@@ -98,16 +98,23 @@ def training_dataset(
 ) -> tf.data.Dataset:
     """The batches of several epochs, each epoch the files in its row of ``orders`` (``epoch_orders``)
     and batched on its own; repeated, so a file that stopped decoding never ends training early."""
+    photos = _photos_in_order(files, n_classes, img_size)
+    return (tf.data.Dataset.from_tensor_slices(orders).flat_map(lambda order: photos(order).batch(batch_size))
+            .repeat().prefetch(AUTOTUNE))
+
+
+def _photos_in_order(files: Sequence[ImageFile], n_classes: int, img_size: int):
+    """A function of indices into ``files``: those photos, decoded, with one-hot labels, in that order."""
     labels = tf.constant([f.label for f in files], dtype=tf.int32, shape=(len(files),))
     table = _file_table([f.path for f in files])
 
-    def epoch(order):
-        ds = _decoded(tf.data.Dataset.from_tensor_slices(tuple(tf.gather(column, order) for column in table)),
+    def photos(indices):
+        ds = _decoded(tf.data.Dataset.from_tensor_slices(tuple(tf.gather(column, indices) for column in table)),
                       img_size)
         return ds.map(lambda image, index: (image, tf.one_hot(tf.gather(labels, index), n_classes)),
-                      num_parallel_calls=AUTOTUNE, deterministic=True).batch(batch_size)
+                      num_parallel_calls=AUTOTUNE, deterministic=True)
 
-    return tf.data.Dataset.from_tensor_slices(orders).flat_map(epoch).repeat().prefetch(AUTOTUNE)
+    return photos
 
 
 def share_batches(
@@ -119,16 +126,11 @@ def share_batches(
     """Exactly one batch per share (indices into ``files``), in order, even for a share that is
     empty or whose files all failed to decode: in a cluster each replica must take part in
     every step, or the others wait for it without end."""
-    labels = tf.constant([f.label for f in files], dtype=tf.int32, shape=(len(files),))
-    table = _file_table([f.path for f in files])
+    photos = _photos_in_order(files, n_classes, img_size)
     empty = tf.data.Dataset.from_tensors((tf.zeros((0, img_size, img_size, 3)), tf.zeros((0, n_classes))))
 
     def share(indices):
-        ds = _decoded(tf.data.Dataset.from_tensor_slices(tuple(tf.gather(column, indices) for column in table)),
-                      img_size)
-        ds = ds.map(lambda image, index: (image, tf.one_hot(tf.gather(labels, index), n_classes)),
-                    num_parallel_calls=AUTOTUNE, deterministic=True)
-        return ds.batch(max(1, len(files))).concatenate(empty).take(1)
+        return photos(indices).batch(max(1, len(files))).concatenate(empty).take(1)
 
     ragged = tf.ragged.constant([np.asarray(s, dtype=np.int64).tolist() for s in shares], dtype=tf.int64,
                                 ragged_rank=1)
